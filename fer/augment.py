@@ -1,0 +1,74 @@
+"""On-the-fly training augmentation with Keras preprocessing layers inside ``tf.data``.
+
+Only the training split is augmented; validation and test faces reach the model untouched.
+"""
+
+import dataclasses
+
+import keras
+import tensorflow as tf
+from keras import layers
+
+
+@dataclasses.dataclass
+class AugmentConfig:
+    """How strongly each transform perturbs a training face (0 turns it off)."""
+
+    flip: bool = True
+    shift: float = 0.1        # fraction of the side, each way
+    rotation: float = 10.0    # degrees, each way
+    zoom: float = 0.1         # fraction, in and out
+    brightness: float = 0.2   # fraction of the 0-255 range
+    contrast: float = 0.2
+    erasing: float = 0.5      # probability of erasing one random rectangle
+
+    def scaled(self, strength):
+        """A copy with every continuous setting multiplied by ``strength``."""
+        return dataclasses.replace(
+            self, shift=self.shift * strength, rotation=self.rotation * strength,
+            zoom=self.zoom * strength, brightness=self.brightness * strength,
+            contrast=self.contrast * strength, erasing=min(1.0, self.erasing * strength))
+
+
+NO_AUGMENTATION = AugmentConfig(flip=False, shift=0, rotation=0, zoom=0, brightness=0, contrast=0, erasing=0)
+
+
+def build_augmenter(config, seed=None):
+    """A ``keras.Sequential`` of random layers for ``config``, or ``None`` when all are off."""
+    steps = []
+    if config.flip:
+        steps.append(layers.RandomFlip("horizontal", seed=seed))
+    if config.rotation:
+        steps.append(layers.RandomRotation(config.rotation / 360.0, fill_mode="reflect", seed=seed))
+    if config.zoom:
+        steps.append(layers.RandomZoom(config.zoom, fill_mode="reflect", seed=seed))
+    if config.shift:
+        steps.append(layers.RandomTranslation(config.shift, config.shift, fill_mode="reflect", seed=seed))
+    if config.brightness:
+        steps.append(layers.RandomBrightness(config.brightness, value_range=(0, 255), seed=seed))
+    if config.contrast:
+        steps.append(layers.RandomContrast(config.contrast, value_range=(0, 255), seed=seed))
+    if config.erasing:
+        steps.append(layers.RandomErasing(factor=config.erasing, scale=(0.02, 0.2),
+                                          value_range=(0, 255), seed=seed))
+    return keras.Sequential(steps, name="augment") if steps else None
+
+
+def make_dataset(images, labels, num_classes, batch_size, augmenter=None, shuffle=False, seed=0):
+    """A batched, prefetched ``tf.data.Dataset`` of (float faces 0-255, one-hot labels).
+
+    Augmentation runs per batch on the CPU in parallel with the training step.
+    """
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels))
+    if shuffle:
+        dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size)
+
+    def to_model_input(faces, targets):
+        faces = tf.cast(faces, tf.float32)
+        if augmenter is not None:
+            faces = tf.clip_by_value(augmenter(faces, training=True), 0.0, 255.0)
+        return faces, tf.one_hot(targets, num_classes)
+
+    dataset = dataset.map(to_model_input, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,95 @@
+"""Metrics, plots and a one-page report for a finished run."""
+
+import logging
+import pathlib
+
+from . import artifacts, plots
+from .evaluation import evaluate_split
+
+log = logging.getLogger(__name__)
+
+REPORT_FILE = "report.md"
+
+
+def compute_metrics(model, dataset):
+    """Validation and test metrics, each with and without flip test-time averaging."""
+    metrics = {}
+    for split_name in ("validation", "test"):
+        for tta in (False, True):
+            key = split_name + ("_tta" if tta else "")
+            metrics[key] = evaluate_split(model, dataset.split(split_name), dataset.labels, tta=tta)
+    metrics["test_is_validation"] = dataset.test_is_validation
+    return metrics
+
+
+def write_plots(directory, dataset, history, metrics):
+    """Every PNG figure of the run; returns their file names keyed by what they show."""
+    directory = pathlib.Path(directory)
+    figures = {}
+    if not history.empty:
+        figures["learning curves"] = plots.plot_history(history, directory / "history.png")
+    matrix = metrics["test"]["confusion_matrix"]
+    figures["confusion matrix"] = plots.plot_confusion(matrix, dataset.labels, directory / "confusion_matrix.png")
+    figures["confusion matrix, row-normalised"] = plots.plot_confusion(
+        matrix, dataset.labels, directory / "confusion_matrix_normalised.png", normalise=True)
+    split_labels = {"train": dataset.train.labels, "validation": dataset.validation.labels}
+    if not dataset.test_is_validation:
+        split_labels["test"] = dataset.test.labels
+    figures["class distribution"] = plots.plot_class_distribution(
+        split_labels, dataset.labels, directory / "class_distribution.png")
+    figures["sample faces"] = plots.plot_sample_faces(
+        dataset.train.images, dataset.train.labels, dataset.labels, directory / "sample_faces.png")
+    return {title: path.name for title, path in figures.items()}
+
+
+def _metrics_table(metrics):
+    rows = ["| split | accuracy | macro-F1 |", "|---|---|---|"]
+    for key in ("validation", "validation_tta", "test", "test_tta"):
+        name = key.replace("_tta", " (flip TTA)")
+        rows.append(f"| {name} | {metrics[key]['accuracy']:.4f} | {metrics[key]['macro_f1']:.4f} |")
+    return "\n".join(rows)
+
+
+def _per_class_table(split_metrics):
+    rows = ["| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    for name, figures in split_metrics["per_class"].items():
+        rows.append(f"| {name} | {figures['precision']:.3f} | {figures['recall']:.3f} | "
+                    f"{figures['f1']:.3f} | {figures['support']} |")
+    return "\n".join(rows)
+
+
+def write_report(directory, model, dataset, history, metadata):
+    """Write ``metrics.json``, the plots and ``report.md`` into a model directory."""
+    directory = pathlib.Path(directory)
+    metrics = compute_metrics(model, dataset)
+    artifacts.write_json(directory / artifacts.METRICS_FILE, metrics)
+    figures = write_plots(directory, dataset, history, metrics)
+    settings = metadata["training"]
+    note = ("The data had no PrivateTest rows, so the test figures are the PublicTest (validation) ones."
+            if dataset.test_is_validation else "Test figures are on PrivateTest, never seen in training.")
+    lines = [
+        f"# Training report: {model.name}",
+        "",
+        f"Data `{settings['data']}` (sha256 `{metadata['data_sha256'][:16]}…`); classes "
+        f"{', '.join(dataset.labels)}; {model.count_params():,} parameters; "
+        f"{metadata['epochs_trained']} epochs, best validation epoch {metadata['best_epoch']}.",
+        f"{note}",
+        "",
+        _metrics_table(metrics),
+        "",
+        "## Per class (test)",
+        "",
+        _per_class_table(metrics["test"]),
+        "",
+        "## Settings",
+        "",
+        "```",
+        *(f"{key}: {value}" for key, value in settings.items()),
+        "```",
+    ]
+    for title, file_name in figures.items():
+        lines += ["", f"## {title.capitalize()}", "", f"![{title}]({file_name})"]
+    (directory / REPORT_FILE).write_text("\n".join(lines) + "\n")
+    log.info("test accuracy %.4f (flip TTA %.4f); report in %s", metrics["test"]["accuracy"],
+             metrics["test_tta"]["accuracy"], directory / REPORT_FILE)
+    return metrics

@@ -1,0 +1,138 @@
+"""Command line of ``train.py``: parse options into a :class:`TrainConfig` and run it."""
+
+import argparse
+import dataclasses
+import datetime
+import logging
+import pathlib
+import sys
+
+from . import artifacts
+from .augment import AugmentConfig
+from .data import DataError
+from .labels import parse_classes
+from .models import DEFAULT_MODEL, model_names
+
+log = logging.getLogger(__name__)
+
+
+def build_parser():
+    """The ``train.py`` argument parser."""
+    defaults = AugmentConfig()
+    parser = argparse.ArgumentParser(
+        prog="train.py", description="Train an emotion model on FER-2013 and write a model directory "
+        "(model.json, model.weights.h5, metadata.json, metrics.json, plots, report.md).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--data", help="FER-2013 CSV (plain or .gz) or image folder with train/<emotion>/, "
+                        "test/<emotion>/ and optional validation/")
+    parser.add_argument("--model", default=DEFAULT_MODEL, choices=model_names(), help="architecture")
+    parser.add_argument("--epochs", type=int, default=60, help="epochs to train (the total, when resuming)")
+    parser.add_argument("--batch-size", type=int, default=64, help="faces per training step")
+    parser.add_argument("--output", help="run directory [default: a new directory models/<model>-<time>]")
+    parser.add_argument("--classes", help="comma-separated subset of emotions, e.g. happy,sad,surprise,neutral "
+                        "[default: all seven]")
+    parser.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last finished epoch, "
+                        "with the settings saved there (only --epochs may change)")
+    parser.add_argument("--config", metavar="JSON", help="read settings from a JSON file (e.g. the tuner's "
+                        "best.json); options given on the command line win")
+    parser.add_argument("--skip-bad-rows", action="store_true", help="leave out bad CSV rows or unreadable "
+                        "images (counted in the log) instead of stopping")
+    optimiser = parser.add_argument_group("optimisation")
+    optimiser.add_argument("--optimizer", default="sgd", choices=["sgd", "adam", "adamw"],
+                           help="sgd is SGD with Nesterov momentum")
+    optimiser.add_argument("--learning-rate", type=float, help="peak learning rate [default: 0.01 for sgd, "
+                           "0.001 for adam/adamw]")
+    optimiser.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
+    optimiser.add_argument("--weight-decay", type=float, default=5e-4, help="decoupled weight decay (sgd, adamw)")
+    optimiser.add_argument("--schedule", default="cosine", choices=["cosine", "plateau", "constant"],
+                           help="cosine decay with warm-up, ReduceLROnPlateau, or a constant rate")
+    optimiser.add_argument("--warmup-epochs", type=int, default=2, help="linear warm-up epochs (cosine)")
+    optimiser.add_argument("--label-smoothing", type=float, default=0.1, help="label smoothing of the loss")
+    optimiser.add_argument("--class-weights", default="none", choices=["none", "sqrt", "balanced"],
+                           help="weight the loss by inverse class frequency (or its square root)")
+    optimiser.add_argument("--patience", type=int, default=0,
+                           help="stop after this many epochs without a better validation accuracy (0: never)")
+    optimiser.add_argument("--seed", type=int, default=0, help="seed for weights, shuffling and augmentation")
+    optimiser.add_argument("--weights", help="ImageNet no-top weights file for vgg16/resnet50 (read locally; "
+                           "without it they train from scratch)")
+    optimiser.add_argument("--devices", help="comma-separated devices to train on data-parallel, e.g. "
+                           "/gpu:0,/gpu:1 [default: every GPU when several are visible]")
+    augment = parser.add_argument_group("augmentation (training faces only; 0 turns a transform off)")
+    augment.add_argument("--no-flip", dest="flip", action="store_false", help="no horizontal flips")
+    augment.add_argument("--shift", type=float, default=defaults.shift, help="random shift, fraction of the side")
+    augment.add_argument("--rotation", type=float, default=defaults.rotation, help="random rotation, degrees")
+    augment.add_argument("--zoom", type=float, default=defaults.zoom, help="random zoom, fraction")
+    augment.add_argument("--brightness", type=float, default=defaults.brightness, help="random brightness")
+    augment.add_argument("--contrast", type=float, default=defaults.contrast, help="random contrast")
+    augment.add_argument("--erasing", type=float, default=defaults.erasing,
+                         help="probability of erasing a random rectangle")
+    return parser
+
+
+AUGMENT_FIELDS = [field.name for field in dataclasses.fields(AugmentConfig)]
+
+
+def config_from_args(args, parser):
+    """A :class:`TrainConfig` from parsed options, a ``--config`` file and the defaults."""
+    from .training import TrainConfig
+
+    settings = {}
+    if args.config:
+        settings = artifacts.read_json(args.config)
+        settings.pop("output", None)
+    given = {action.dest for action in parser._actions
+             if getattr(args, action.dest, None) != action.default}
+    fields = {field.name for field in dataclasses.fields(TrainConfig)}
+    for name in fields - {"augment", "classes", "devices"}:
+        if name in given or name not in settings:
+            if hasattr(args, name):
+                settings[name] = getattr(args, name)
+    augment = dict(settings.get("augment", {}))
+    for name in AUGMENT_FIELDS:
+        if name in given or name not in augment:
+            augment[name] = getattr(args, name)
+    settings["augment"] = augment
+    if "classes" in given or "classes" not in settings:
+        settings["classes"] = parse_classes(args.classes)
+    if "devices" in given or "devices" not in settings:
+        settings["devices"] = tuple(args.devices.split(",")) if args.devices else ()
+    if not settings.get("data"):
+        parser.error("--data is required (or --resume DIR)")
+    if not settings.get("output"):
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        settings["output"] = str(pathlib.Path("models") / f"{settings['model']}-{stamp}")
+    return TrainConfig.from_dict(settings)
+
+
+def resumed_config(args):
+    """The saved settings of the run in ``--resume DIR``, with a new ``--epochs`` if given."""
+    from .training import CONFIG_FILE, TrainConfig
+
+    path = pathlib.Path(args.resume) / CONFIG_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{args.resume}: no {CONFIG_FILE}; is this a run directory of train.py?")
+    config = TrainConfig.from_dict(artifacts.read_json(path))
+    config.output = str(args.resume)
+    if "--epochs" in sys.argv[1:] or any(arg.startswith("--epochs=") for arg in sys.argv[1:]):
+        config.epochs = args.epochs
+    return config
+
+
+def main(argv=None):
+    """Entry point of ``train.py``; returns the process exit code."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.resume:
+            config = resumed_config(args)
+        else:
+            config = config_from_args(args, parser)
+        from .training import train
+
+        output = train(config, resume=bool(args.resume))
+    except (DataError, ValueError, FileExistsError, FileNotFoundError) as error:
+        print(f"train.py: error: {error}", file=sys.stderr)
+        return 2
+    log.info("model directory: %s", output)
+    return 0

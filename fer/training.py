@@ -1,0 +1,236 @@
+"""Train a registered model on FER-2013, checkpointing every epoch so a run can resume.
+
+A run lives in one output directory: ``config.json`` (the settings, which ``--resume``
+reads back), ``checkpoints/`` (weights, optimizer state and epoch of the last finished epoch),
+``best.weights.h5`` (the best validation epoch so far) and ``history.csv``. When the epochs are
+done, :func:`finish_run` turns the best checkpoint into the model directory artifacts.
+"""
+
+import dataclasses
+import logging
+import pathlib
+import sys
+import time
+
+import keras
+import numpy as np
+import pandas as pd
+from sklearn.utils.class_weight import compute_class_weight
+
+from . import artifacts
+from .augment import AugmentConfig, build_augmenter, make_dataset
+from .data import load_dataset
+from .labels import EMOTIONS
+from .models import DEFAULT_MODEL, build_model
+
+log = logging.getLogger(__name__)
+
+CONFIG_FILE = "config.json"
+HISTORY_FILE = "history.csv"
+BEST_WEIGHTS_FILE = "best.weights.h5"
+CHECKPOINT_DIR = "checkpoints"
+DEFAULT_LEARNING_RATES = {"sgd": 0.01, "adam": 1e-3, "adamw": 1e-3}
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Every setting of a training run; saved as ``config.json`` in the output directory."""
+
+    data: str
+    output: str
+    model: str = DEFAULT_MODEL
+    model_options: dict = dataclasses.field(default_factory=dict)
+    classes: tuple = EMOTIONS
+    epochs: int = 60
+    batch_size: int = 64
+    optimizer: str = "sgd"
+    learning_rate: float = None
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    schedule: str = "cosine"
+    warmup_epochs: int = 2
+    label_smoothing: float = 0.1
+    class_weights: str = "none"
+    patience: int = 0
+    seed: int = 0
+    skip_bad_rows: bool = False
+    weights: str = None
+    devices: tuple = ()
+    augment: AugmentConfig = dataclasses.field(default_factory=AugmentConfig)
+
+    def to_dict(self):
+        """Plain JSON-ready settings."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, settings):
+        """Settings read back from ``config.json``; unknown keys raise ``ValueError``."""
+        settings = dict(settings)
+        unknown = set(settings) - {field.name for field in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown setting(s) {', '.join(sorted(unknown))}")
+        settings["augment"] = AugmentConfig(**settings.get("augment", {}))
+        for name in ("classes", "devices"):
+            if name in settings:
+                settings[name] = tuple(settings[name])
+        return cls(**settings)
+
+    @property
+    def base_learning_rate(self):
+        """The learning rate given, or the optimizer's usual one."""
+        return self.learning_rate or DEFAULT_LEARNING_RATES[self.optimizer]
+
+
+def make_optimizer(config, steps_per_epoch):
+    """The optimizer with its learning-rate schedule (cosine with warm-up, or constant)."""
+    rate = config.base_learning_rate
+    if config.schedule == "cosine":
+        warmup_steps = config.warmup_epochs * steps_per_epoch
+        rate = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=rate / 10 if warmup_steps else rate,
+            decay_steps=max(1, config.epochs * steps_per_epoch - warmup_steps),
+            warmup_target=rate if warmup_steps else None, warmup_steps=warmup_steps)
+    elif config.schedule not in ("plateau", "constant"):
+        raise ValueError(f"unknown schedule {config.schedule!r}; use cosine, plateau or constant")
+    if config.optimizer == "sgd":
+        return keras.optimizers.SGD(rate, momentum=config.momentum, nesterov=True,
+                                    weight_decay=config.weight_decay or None)
+    if config.optimizer == "adamw":
+        return keras.optimizers.AdamW(rate, weight_decay=config.weight_decay)
+    if config.optimizer == "adam":
+        return keras.optimizers.Adam(rate)
+    raise ValueError(f"unknown optimizer {config.optimizer!r}; use sgd, adam or adamw")
+
+
+def class_weights(labels, num_classes, mode):
+    """Per-class loss weights: ``balanced``, its square root ``sqrt``, or ``none``."""
+    if mode == "none":
+        return None
+    weights = compute_class_weight("balanced", classes=np.arange(num_classes), y=labels)
+    if mode == "sqrt":
+        weights = np.sqrt(weights)
+    elif mode != "balanced":
+        raise ValueError(f"unknown class weighting {mode!r}; use none, sqrt or balanced")
+    return {index: float(weight) for index, weight in enumerate(weights)}
+
+
+def distribution_strategy(devices=()):
+    """A ``MirroredStrategy`` over ``devices`` or over several visible GPUs, else ``None``."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    if devices:
+        return tf.distribute.MirroredStrategy(list(devices))
+    if len(tf.config.list_logical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return None
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Adds ``epoch_seconds`` and the current learning rate to each epoch's logs."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["epoch_seconds"] = time.perf_counter() - self._start
+        logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+
+def read_history(output):
+    """The per-epoch history of a run, one row per epoch (a re-run epoch keeps its last row)."""
+    path = pathlib.Path(output) / HISTORY_FILE
+    if not path.is_file() or path.stat().st_size == 0:
+        return pd.DataFrame()
+    history = pd.read_csv(path)
+    return history.drop_duplicates("epoch", keep="last").reset_index(drop=True)
+
+
+def _callbacks(config, output, resuming):
+    history = read_history(output) if resuming else pd.DataFrame()
+    best_so_far = float(history["val_accuracy"].max()) if "val_accuracy" in history else None
+    callbacks = [
+        EpochTimer(),
+        keras.callbacks.BackupAndRestore(output / CHECKPOINT_DIR, delete_checkpoint=False),
+        keras.callbacks.ModelCheckpoint(output / BEST_WEIGHTS_FILE, monitor="val_accuracy", mode="max",
+                                        save_best_only=True, save_weights_only=True,
+                                        initial_value_threshold=best_so_far),
+        keras.callbacks.CSVLogger(output / HISTORY_FILE, append=resuming),
+    ]
+    if config.patience:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max",
+                                                       patience=config.patience))
+    if config.schedule == "plateau":
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
+                                                           patience=max(2, config.patience // 3 or 5)))
+    return callbacks
+
+
+def build_compiled_model(config, dataset, steps_per_epoch):
+    """Build and compile the configured model for ``dataset``'s classes."""
+    options = dict(config.model_options)
+    if config.weights:
+        options["weights"] = config.weights
+    model = build_model(config.model, dataset.train.images.shape[1:], len(dataset.labels), **options)
+    model.compile(optimizer=make_optimizer(config, steps_per_epoch),
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+                  metrics=["accuracy"])
+    return model
+
+
+def train(config, resume=False, dataset=None):
+    """Run (or resume) training, then write the model directory. Returns the output path."""
+    output = pathlib.Path(config.output)
+    if not resume and (output / CHECKPOINT_DIR).exists():
+        raise FileExistsError(f"{output} already holds a run; resume it with --resume {output} "
+                              "or choose another --output")
+    output.mkdir(parents=True, exist_ok=True)
+    artifacts.write_json(output / CONFIG_FILE, config.to_dict())
+    keras.utils.set_random_seed(config.seed)
+    if dataset is None:
+        dataset = load_dataset(config.data, config.classes, config.skip_bad_rows, seed=config.seed)
+    log.info("train %d, validation %d, test %d faces; classes %s", len(dataset.train),
+             len(dataset.validation), len(dataset.test), ", ".join(dataset.labels))
+    num_classes = len(dataset.labels)
+    train_data = make_dataset(dataset.train.images, dataset.train.labels, num_classes, config.batch_size,
+                              build_augmenter(config.augment, seed=config.seed), shuffle=True,
+                              seed=config.seed)
+    validation_data = make_dataset(dataset.validation.images, dataset.validation.labels, num_classes,
+                                   config.batch_size * 4)
+    steps_per_epoch = int(np.ceil(len(dataset.train) / config.batch_size))
+    strategy = distribution_strategy(config.devices)
+    if strategy is not None:
+        log.info("training data-parallel on %d devices", strategy.num_replicas_in_sync)
+        with strategy.scope():
+            model = build_compiled_model(config, dataset, steps_per_epoch)
+    else:
+        model = build_compiled_model(config, dataset, steps_per_epoch)
+    log.info("%s: %d parameters", model.name, model.count_params())
+    model.fit(train_data, validation_data=validation_data, epochs=config.epochs,
+              class_weight=class_weights(dataset.train.labels, num_classes, config.class_weights),
+              callbacks=_callbacks(config, output, resume), verbose=1 if sys.stdout.isatty() else 2)
+    return finish_run(config, model, dataset)
+
+
+def finish_run(config, model, dataset):
+    """Load the best validation checkpoint and write model, metrics, plots and report."""
+    from .reporting import write_report  # plots pull in matplotlib: only when a run ends
+
+    output = pathlib.Path(config.output)
+    if (output / BEST_WEIGHTS_FILE).is_file():
+        model.load_weights(output / BEST_WEIGHTS_FILE)
+    history = read_history(output)
+    seconds = float(history["epoch_seconds"].sum()) if "epoch_seconds" in history else None
+    metadata = {
+        "training": config.to_dict(),
+        "data_sha256": artifacts.file_sha256(config.data),
+        "epochs_trained": int(len(history)),
+        "best_epoch": int(history["val_accuracy"].idxmax()) + 1 if "val_accuracy" in history else None,
+        "training_seconds": seconds,
+        "train_images_per_second": (len(dataset.train) * len(history) / seconds) if seconds else None,
+        "test_is_validation": dataset.test_is_validation,
+    }
+    artifacts.save_model_dir(model, output, dataset.labels, metadata)
+    write_report(output, model, dataset, history, metadata)
+    return output
