@@ -228,7 +228,13 @@ def load_folder(root, classes=EMOTIONS, skip_bad_rows=False, validation_fraction
 
 def stratified_holdout(split, fraction, seed=0):
     """Split ``split`` into a kept part and a stratified held-out ``fraction``."""
-    kept, held = train_test_split(np.arange(len(split)), test_size=fraction,
+    counts = np.bincount(split.labels)
+    present = np.count_nonzero(counts)
+    if counts[counts > 0].min() < 2:
+        raise DataError("too few faces to hold out a stratified validation slice "
+                        "(every class needs two); add a validation/ folder")
+    held_count = max(present, int(round(fraction * len(split))))
+    kept, held = train_test_split(np.arange(len(split)), test_size=held_count,
                                   stratify=split.labels, random_state=seed)
     return subset(split, kept), subset(split, held)
 

@@ -138,6 +138,26 @@ class EpochTimer(keras.callbacks.Callback):
         logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
 
 
+class ValidationScores(keras.callbacks.Callback):
+    """Scores the validation faces after each epoch into ``val_accuracy`` and ``val_loss``.
+
+    ``predict`` does it instead of fit's own validation, which fails under a data-parallel
+    strategy when the last batch does not split evenly across the replicas.
+    """
+
+    def __init__(self, split, num_classes, batch_size):
+        super().__init__()
+        self.images = split.images.astype(np.float32)
+        self.labels = split.labels
+        self.targets = np.eye(num_classes, dtype=np.float32)[split.labels]
+        self.batch_size = batch_size
+
+    def on_epoch_end(self, epoch, logs=None):
+        scores = self.model.predict(self.images, batch_size=self.batch_size, verbose=0)
+        logs["val_loss"] = float(keras.ops.convert_to_numpy(self.model.loss(self.targets, scores)))
+        logs["val_accuracy"] = float(np.mean(scores.argmax(axis=1) == self.labels))
+
+
 def read_history(output):
     """The per-epoch history of a run, one row per epoch (a re-run epoch keeps its last row)."""
     path = pathlib.Path(output) / HISTORY_FILE
@@ -147,11 +167,12 @@ def read_history(output):
     return history.drop_duplicates("epoch", keep="last").reset_index(drop=True)
 
 
-def _callbacks(config, output, resuming):
+def _callbacks(config, dataset, output, resuming):
     history = read_history(output) if resuming else pd.DataFrame()
     best_so_far = float(history["val_accuracy"].max()) if "val_accuracy" in history else None
-    callbacks = [
+    callbacks = [  # in order: each one sees the logs the ones before it wrote
         EpochTimer(),
+        ValidationScores(dataset.validation, len(dataset.labels), config.batch_size * 4),
         keras.callbacks.BackupAndRestore(output / CHECKPOINT_DIR, delete_checkpoint=False),
         keras.callbacks.ModelCheckpoint(output / BEST_WEIGHTS_FILE, monitor="val_accuracy", mode="max",
                                         save_best_only=True, save_weights_only=True,
@@ -194,10 +215,7 @@ def train(config, resume=False, dataset=None):
              len(dataset.validation), len(dataset.test), ", ".join(dataset.labels))
     num_classes = len(dataset.labels)
     train_data = make_dataset(dataset.train.images, dataset.train.labels, num_classes, config.batch_size,
-                              build_augmenter(config.augment, seed=config.seed), shuffle=True,
-                              seed=config.seed)
-    validation_data = make_dataset(dataset.validation.images, dataset.validation.labels, num_classes,
-                                   config.batch_size * 4)
+                              build_augmenter(config.augment, seed=config.seed), shuffle=True, seed=config.seed)
     steps_per_epoch = int(np.ceil(len(dataset.train) / config.batch_size))
     strategy = distribution_strategy(config.devices)
     if strategy is not None:
@@ -207,9 +225,9 @@ def train(config, resume=False, dataset=None):
     else:
         model = build_compiled_model(config, dataset, steps_per_epoch)
     log.info("%s: %d parameters", model.name, model.count_params())
-    model.fit(train_data, validation_data=validation_data, epochs=config.epochs,
+    model.fit(train_data, epochs=config.epochs,
               class_weight=class_weights(dataset.train.labels, num_classes, config.class_weights),
-              callbacks=_callbacks(config, output, resume), verbose=1 if sys.stdout.isatty() else 2)
+              callbacks=_callbacks(config, dataset, output, resume), verbose=1 if sys.stdout.isatty() else 2)
     return finish_run(config, model, dataset)
 
 

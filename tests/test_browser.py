@@ -1,0 +1,123 @@
+"""The page in a real browser: Debian's chromium, driven by Playwright, against a real server."""
+
+import pathlib
+import re
+import threading
+
+import cv2
+import pytest
+
+from fer.clips import compose_scene, load_faces, write_clip
+from fer.recognizer import EmotionRecognizer
+from fer.web import create_app
+from fer.web_cli import make_server
+
+CHROMIUM = pathlib.Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TIMEOUT_MS = 30_000
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason="no /usr/bin/chromium: install it with `apt-get install -y chromium`")
+
+
+def write_y4m(path, frames, fps=10):
+    """Frames as a YUV4MPEG2 file, which chromium can play as a fake webcam."""
+    height, width = frames[0].shape[:2]
+    with open(path, "wb") as handle:
+        handle.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode("ascii"))
+        for frame in frames:
+            handle.write(b"FRAME\n" + cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes())
+
+
+@pytest.fixture(scope="module")
+def faces():
+    return [face for _, face in load_faces()[:2]]
+
+
+@pytest.fixture(scope="module")
+def base_url(tiny_model_dir, tmp_path_factory, faces):
+    """A waitress server streaming a clip of two real faces."""
+    clip = tmp_path_factory.mktemp("browser") / "two_faces.avi"
+    write_clip(clip, faces, frames=40, fps=10.0)
+    app = create_app(EmotionRecognizer(tiny_model_dir), source=str(clip))
+    server = make_server(app, "127.0.0.1", 0, threads=16)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    app.extensions["fer"]["broadcaster"].stop()
+    server.close()
+    thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory, faces):
+    """Chromium with a fake webcam that films the same two faces."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    webcam = tmp_path_factory.mktemp("webcam") / "faces.y4m"
+    write_y4m(webcam, [compose_scene(faces, index)[0] for index in range(20)])
+    fake_webcam = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                   f"--use-file-for-fake-video-capture={webcam}"]
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + fake_webcam)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, base_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["camera"], origin=base_url)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    yield page
+    context.close()
+
+
+def test_the_page_shows_the_live_stream_and_the_emotion_of_each_face(page, base_url, tmp_path):
+    page.goto(base_url + "/")
+    assert page.title().startswith("Live")
+    page.wait_for_function("document.getElementById('stream').naturalWidth > 0")
+    assert page.evaluate("document.getElementById('stream').naturalWidth") == 640
+    page.wait_for_function("document.querySelectorAll('#faces li.face').length === 2")
+    assert page.inner_text("#stream-state").lower() == "live"
+    names = [name.strip().lower() for name in page.locator("#faces li.face").all_inner_texts()]
+    assert all(re.match(r"(angry|disgust|fear|happy|sad|surprise|neutral)\b", name) for name in names)
+    page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+    assert (tmp_path / "page.png").stat().st_size > 10_000
+
+
+def test_clicking_an_emotion_shows_its_gallery(page, base_url):
+    page.goto(base_url + "/")
+    page.click("a.emotion-card.emotion-happy")
+    page.wait_for_url("**/gallery/happy")
+    images = page.locator(".gallery img")
+    assert images.count() >= 20
+    page.wait_for_function("Array.from(document.querySelectorAll('.gallery img'))"
+                           ".every(image => image.complete && image.naturalWidth === 48)")
+    assert page.locator(".gallery .prediction").count() == images.count()
+    page.click("a.chip.emotion-sad")
+    page.wait_for_url("**/gallery/sad")
+    assert page.locator("h1").inner_text().strip().lower() == "sad"
+
+
+def test_webcam_mode_sends_frames_and_draws_the_faces_found(page, base_url):
+    uploads = []
+    page.on("request", lambda request: uploads.append(request) if request.url.endswith("/api/predict") else None)
+    page.goto(base_url + "/")
+    page.click("#webcam-toggle")
+    page.wait_for_function("document.getElementById('webcam').videoWidth > 0")
+    page.wait_for_function("/(angry|disgust|fear|happy|sad|surprise|neutral) \\d+%/"
+                           ".test(document.getElementById('webcam-status').textContent)")
+    painted = page.evaluate("""() => {
+        const canvas = document.getElementById('webcam-overlay');
+        const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let painted = 0;
+        for (let i = 3; i < pixels.length; i += 4) if (pixels[i]) painted++;
+        return painted;
+    }""")
+    assert painted > 1000, "no boxes drawn over the webcam video"
+    assert uploads and all(request.method == "POST" for request in uploads)
+    assert page.locator("#webcam-status").inner_text().count("%") == 2
+    page.click("#webcam-toggle")
+    assert page.inner_text("#webcam-status") == "Camera off."

@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+
+from fer.models import DEFAULT_MODEL, build_model, model_names
+
+FAST_MODELS = ["baseline", "vgg", "vgg_wide", "resnet", "mini_xception"]
+
+
+def test_registry_lists_every_builder_and_the_default():
+    assert set(FAST_MODELS) | {"vgg16", "resnet50"} == set(model_names())
+    assert DEFAULT_MODEL in model_names()
+
+
+@pytest.mark.parametrize("name", FAST_MODELS)
+def test_builder_compiles_and_predicts_the_right_shape(name):
+    model = build_model(name, (48, 48, 1), 5)
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    faces = np.random.default_rng(0).integers(0, 256, (3, 48, 48, 1)).astype("float32")
+    scores = model.predict(faces, verbose=0)
+    assert scores.shape == (3, 5)
+    np.testing.assert_allclose(scores.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", FAST_MODELS)
+def test_models_rescale_raw_pixels_themselves(name):
+    model = build_model(name, (48, 48, 1), 7)
+    assert model.layers[1].name == "rescale"
+
+
+@pytest.mark.parametrize("name", ["vgg16", "resnet50"])
+def test_transfer_builders_take_grey_input_and_warn_without_weights(name, caplog):
+    model = build_model(name, (48, 48, 1), 7)
+    assert model.input_shape == (None, 48, 48, 1) and model.output_shape == (None, 7)
+    assert "training from scratch" in caplog.text
+
+
+def test_transfer_builder_loads_a_local_weights_file(tmp_path):
+    import keras
+
+    base = keras.applications.VGG16(include_top=False, weights=None, input_shape=(48, 48, 3))
+    weights = tmp_path / "vgg16_notop.weights.h5"
+    base.save_weights(weights)
+    model = build_model("vgg16", (48, 48, 1), 7, weights=str(weights))
+    inner = model.get_layer("vgg16")
+    np.testing.assert_array_equal(inner.get_weights()[0], base.get_weights()[0])
+
+
+def test_unknown_model_is_refused():
+    with pytest.raises(ValueError, match="unknown model 'nope'"):
+        build_model("nope")

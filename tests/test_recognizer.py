@@ -1,0 +1,136 @@
+"""fer.recognizer: one model call per frame, the same tensors and scores as the training path."""
+
+import numpy as np
+import pytest
+
+from fer.clips import compose_scene, load_faces
+from fer.data import read_csv_faces
+from fer.evaluation import predict_scores
+from fer.preprocessing import faces_to_batch, to_gray
+from fer.recognizer import DEFAULT_MODEL_DIR, EmotionRecognizer, crop_faces
+
+FIXTURE_FACES = [gray_face for _, gray_face in load_faces()]
+
+
+class FixedDetector:
+    """A detector that reports the boxes it is given, to place faces exactly."""
+
+    def __init__(self, boxes):
+        self.boxes = boxes
+
+    def detect(self, frame):
+        return list(self.boxes)
+
+
+@pytest.fixture(scope="module")
+def recognizer(tiny_model_dir):
+    return EmotionRecognizer(tiny_model_dir, smoothing=False)
+
+
+def test_default_model_dir_is_in_the_repository():
+    assert DEFAULT_MODEL_DIR.parts[-2:] == ("models", "default")
+    assert (DEFAULT_MODEL_DIR.parent.parent / "fer").is_dir()
+
+
+def test_classify_faces_of_any_size_and_colour(recognizer):
+    faces = [FIXTURE_FACES[0], np.full((120, 90, 3), 128, np.uint8), np.zeros((20, 20), np.uint8)]
+    scores = recognizer.classify_faces(faces)
+    assert scores.shape == (3, len(recognizer.labels)) and scores.dtype == np.float32
+    np.testing.assert_allclose(scores.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_no_faces_means_no_model_call(recognizer):
+    calls = recognizer.model_calls
+    scores = recognizer.classify_faces([])
+    assert scores.shape == (0, len(recognizer.labels))
+    assert recognizer.analyze(np.zeros((480, 640, 3), np.uint8)) == []
+    assert recognizer.model_calls == calls
+
+
+@pytest.mark.parametrize("count", [1, 2, 4])
+def test_one_model_call_per_frame_whatever_the_face_count(recognizer, count):
+    frame, _ = compose_scene(FIXTURE_FACES[:count * 5:5], face_size=120)
+    calls = recognizer.model_calls
+    faces = recognizer.analyze(frame)
+    assert len(faces) == count
+    assert recognizer.model_calls == calls + 1
+
+
+def test_analyze_reports_plain_dicts_per_face(recognizer):
+    frame, truth = compose_scene(FIXTURE_FACES[:2])
+    faces = recognizer.analyze(frame)
+    assert len(faces) == 2
+    for face in faces:
+        assert set(face) == {"box", "emotion", "confidence", "scores"}
+        assert len(face["box"]) == 4 and all(type(value) is int for value in face["box"])
+        assert list(face["scores"]) == list(recognizer.labels)
+        assert face["emotion"] == max(face["scores"], key=face["scores"].get)
+        assert face["confidence"] == face["scores"][face["emotion"]]
+        assert type(face["confidence"]) is float
+
+
+def test_camera_crop_gives_the_csv_tensor(sample_csv):
+    csv_faces, _, _ = read_csv_faces(sample_csv)
+    frame = np.full((480, 640, 3), 30, np.uint8)
+    box = (200, 150, 48, 48)
+    frame[150:198, 200:248] = csv_faces[0]  # the grey face in all three channels
+    camera_tensor = faces_to_batch(crop_faces(to_gray(frame), [box]))
+    np.testing.assert_array_equal(camera_tensor[0], csv_faces[0])
+
+
+def test_live_scores_equal_the_evaluation_scores_for_the_same_pixels(tiny_model_dir, sample_csv):
+    csv_faces, _, _ = read_csv_faces(sample_csv)
+    boxes = [(40, 60, 48, 48), (300, 200, 48, 48)]
+    frame = np.zeros((480, 640, 3), np.uint8)
+    for (x, y, w, h), face in zip(boxes, csv_faces[:2]):
+        frame[y:y + h, x:x + w] = face
+    live = EmotionRecognizer(tiny_model_dir, detector=FixedDetector(boxes), smoothing=False)
+    faces = live.analyze(frame)
+    expected = predict_scores(live.model, csv_faces[:2])
+    live_scores = np.array([[face["scores"][label] for label in live.labels] for face in faces])
+    np.testing.assert_allclose(live_scores, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_classify_faces_equals_predict_scores_on_fixture_faces(recognizer):
+    expected = predict_scores(recognizer.model, faces_to_batch(FIXTURE_FACES))
+    np.testing.assert_allclose(recognizer.classify_faces(FIXTURE_FACES), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_smoothing_averages_a_face_over_frames_and_can_be_switched(tiny_model_dir):
+    box = (100, 100, 48, 48)
+    frames = []
+    for face in FIXTURE_FACES[:2]:
+        frame = np.zeros((300, 300, 3), np.uint8)
+        frame[100:148, 100:148] = face[:, :, np.newaxis]
+        frames.append(frame)
+    smoothed = EmotionRecognizer(tiny_model_dir, detector=FixedDetector([box]))
+    raw = smoothed.classify_faces(FIXTURE_FACES[:2])
+    alpha = smoothed.tracker.alpha
+
+    def scores(face):
+        return np.array(list(face["scores"].values()))
+
+    np.testing.assert_allclose(scores(smoothed.analyze(frames[0])[0]), raw[0], rtol=1e-5)
+    second = smoothed.analyze(frames[1])[0]
+    np.testing.assert_allclose(scores(second), alpha * raw[1] + (1 - alpha) * raw[0], rtol=1e-5)
+    assert second["confidence"] == pytest.approx(max(second["scores"].values()))
+    smoothed.reset()
+    np.testing.assert_allclose(scores(smoothed.analyze(frames[1])[0]), raw[1], rtol=1e-5)
+    smoothed.smoothing = False
+    smoothed.analyze(frames[0])
+    np.testing.assert_allclose(scores(smoothed.analyze(frames[1])[0]), raw[1], rtol=1e-5)
+
+
+def test_annotate_draws_inside_the_box_and_returns_the_frame(recognizer):
+    frame, _ = compose_scene(FIXTURE_FACES[:1])
+    faces = recognizer.analyze(frame)
+    before = frame.copy()
+    annotated = recognizer.annotate(frame, faces)
+    assert annotated is frame
+    x, y, w, h = faces[0]["box"]
+    assert (annotated[y:y + h, x:x + w] != before[y:y + h, x:x + w]).any()
+
+
+def test_missing_model_directory_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="model directory"):
+        EmotionRecognizer(tmp_path / "nowhere")

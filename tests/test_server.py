@@ -1,0 +1,239 @@
+"""The demo behind a real waitress server on a loopback port, watched by real HTTP clients."""
+
+import contextlib
+import http.client
+import json
+import pathlib
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import cv2
+import numpy as np
+import pytest
+
+from fer.clips import load_faces, write_clip
+from fer.recognizer import EmotionRecognizer
+from fer.sources import open_source
+from fer.web import create_app
+from fer.web_cli import make_server
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+VIEWERS = 8
+FRAMES_EACH = 8
+TIMEOUT = 20  # seconds any one socket operation may take before the test fails
+
+
+@pytest.fixture(scope="module")
+def recognizer(tiny_model_dir):
+    return EmotionRecognizer(tiny_model_dir)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    """Four seconds of two real faces drifting, at 10 frames a second."""
+    path = tmp_path_factory.mktemp("clips") / "two_faces.avi"
+    write_clip(path, [face for _, face in load_faces()[:2]], frames=40, fps=10.0)
+    return path
+
+
+@contextlib.contextmanager
+def serving(app, threads=32):
+    """Serve ``app`` with waitress on a free loopback port; yields ``(host, port)``."""
+    server = make_server(app, "127.0.0.1", 0, threads)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield "127.0.0.1", server.effective_port
+    finally:
+        app.extensions["fer"]["broadcaster"].stop()
+        server.close()
+        thread.join(5)
+
+
+def read_part(response):
+    """One part of a multipart/x-mixed-replace stream: ``(headers, body)``."""
+    line = response.readline()
+    while line == b"\r\n":
+        line = response.readline()
+    assert line == b"--frame\r\n", line[:80]
+    headers = {}
+    while (line := response.readline()) != b"\r\n":
+        name, value = line.decode("ascii").split(":", 1)
+        headers[name.strip().lower()] = value.strip()
+    body = response.read(int(headers["content-length"]))
+    assert response.readline() == b"\r\n"
+    return headers, body
+
+
+@contextlib.contextmanager
+def video_feed(address, timeout=TIMEOUT):
+    """An open ``/video_feed`` response; closed (the viewer leaves) at the end of the block."""
+    connection = http.client.HTTPConnection(*address, timeout=timeout)
+    connection.request("GET", "/video_feed")
+    response = connection.getresponse()
+    try:
+        assert response.status == 200
+        assert response.getheader("Content-Type") == "multipart/x-mixed-replace; boundary=frame"
+        yield response
+    finally:
+        response.close()
+        connection.close()
+
+
+def get_json(address, path):
+    with urllib.request.urlopen(f"http://{address[0]}:{address[1]}{path}", timeout=TIMEOUT) as response:
+        return json.load(response)
+
+
+def decode(jpeg):
+    return cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+
+
+def test_eight_viewers_share_one_analysis_per_frame(recognizer, clip, monkeypatch):
+    analysed = []
+    real_analyze = recognizer.analyze
+    monkeypatch.setattr(recognizer, "analyze", lambda frame: analysed.append(1) or real_analyze(frame))
+    app = create_app(recognizer, source=str(clip), stream_options={"idle_timeout": 1.0})
+    broadcaster = app.extensions["fer"]["broadcaster"]
+    received, failures = {}, []
+    start = threading.Barrier(VIEWERS + 1)
+
+    def viewer(index, frames_wanted):
+        try:
+            start.wait(TIMEOUT)
+            with video_feed(address) as response:
+                received[index] = [read_part(response) for _ in range(frames_wanted)]
+        except Exception as error:  # noqa: BLE001 - reported by the main thread
+            failures.append(f"viewer {index}: {error!r}")
+
+    with serving(app) as address:
+        threads = [threading.Thread(target=viewer, args=(index, FRAMES_EACH)) for index in range(VIEWERS)]
+        threads.append(threading.Thread(target=viewer, args=("quitter", 1)))  # leaves after one frame
+        for thread in threads:
+            thread.start()
+        faces_now = None
+        while any(thread.is_alive() for thread in threads):
+            status = get_json(address, "/api/faces")
+            faces_now = status if status["faces"] else faces_now
+            time.sleep(0.2)
+        for thread in threads:
+            thread.join(TIMEOUT)
+        analyses_when_done = len(analysed)
+        counters_when_done = broadcaster.counters()
+
+    assert not failures, failures
+    numbers_seen = set()
+    for index in range(VIEWERS):
+        numbers = [int(headers["x-frame-number"]) for headers, _ in received[index]]
+        assert len(numbers) == FRAMES_EACH
+        assert numbers == sorted(set(numbers)), f"viewer {index} got a frame twice: {numbers}"
+        assert all(decode(jpeg).shape == (480, 640, 3) for _, jpeg in received[index])
+        numbers_seen.update(numbers)
+    frames_delivered = VIEWERS * FRAMES_EACH + 1
+    # One analysis per distinct frame, not per viewer: the count follows the frames seen.
+    assert counters_when_done["frames_analysed"] <= max(numbers_seen) + 3
+    assert analyses_when_done <= counters_when_done["frames_analysed"] + 1
+    assert analyses_when_done < frames_delivered / 3
+    final = broadcaster.counters()
+    assert len(analysed) == final["frames_analysed"] == final["analyses"] and final["analyses_per_frame"] == 1.0
+    assert faces_now is not None and faces_now["state"] == "live" and len(faces_now["faces"]) == 2
+    assert all(face["emotion"] in recognizer.labels for face in faces_now["faces"])
+    print(f"\n{VIEWERS} viewers got {FRAMES_EACH} frames each (+1 for a viewer that left early): "
+          f"{frames_delivered} frames delivered, {len(numbers_seen)} distinct, "
+          f"{analyses_when_done} analyses when they were done")
+
+
+def test_a_missing_camera_gives_the_page_and_an_error_frame_without_hanging(recognizer):
+    app = create_app(recognizer, source="99")
+    with serving(app) as address:
+        started = time.monotonic()
+        with urllib.request.urlopen(f"http://{address[0]}:{address[1]}/", timeout=TIMEOUT) as page:
+            assert page.status == 200 and b'src="/video_feed"' in page.read()
+        with video_feed(address, timeout=5) as response:
+            _, jpeg = read_part(response)
+        assert time.monotonic() - started < 5
+        assert decode(jpeg).shape == (480, 640, 3)
+        status = get_json(address, "/api/faces")
+        assert status["state"] == "error" and "webcam 99" in status["message"]
+        assert get_json(address, "/healthz")["source"]["state"] == "error"
+
+
+def test_a_missing_video_file_is_explained_in_the_stream(recognizer, tmp_path):
+    app = create_app(recognizer, source=str(tmp_path / "missing.mp4"))
+    with serving(app) as address:
+        with video_feed(address, timeout=5) as response:
+            _, jpeg = read_part(response)
+            assert decode(jpeg) is not None
+        assert "no such file" in get_json(address, "/api/faces")["message"]
+
+
+def test_the_capture_thread_stops_and_releases_the_source_after_viewers_leave(recognizer, clip):
+    opened = []
+
+    def recording_open(spec):
+        source = open_source(spec)
+        opened.append(source)
+        return source
+
+    app = create_app(recognizer, source=str(clip),
+                     stream_options={"idle_timeout": 0.5, "open_source": recording_open})
+    broadcaster = app.extensions["fer"]["broadcaster"]
+    with serving(app) as address:
+        for _ in range(2):
+            with video_feed(address) as response:
+                assert read_part(response)
+        deadline = time.monotonic() + 10
+        while broadcaster.running and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not broadcaster.running, "the capture thread outlived its viewers"
+        assert broadcaster.viewers == 0
+        assert opened and all(not source.capture.isOpened() for source in opened), "the video was not released"
+        assert get_json(address, "/api/faces")["state"] == "stopped"
+
+
+def run_main(*args, timeout=60):
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+
+
+def test_main_help_explains_every_option():
+    result = run_main("--help")
+    assert result.returncode == 0
+    for option in ("--host", "--port", "--source", "--model", "--server", "--threads"):
+        assert option in result.stdout
+
+
+def test_main_refuses_a_missing_model_directory_in_one_line(tmp_path):
+    result = run_main("--model", str(tmp_path / "no_model"), "--port", "0")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "does not exist" in result.stderr
+
+
+def test_main_serves_the_demo_with_waitress(tiny_model_dir, tmp_path):
+    command = [sys.executable, str(ROOT / "main.py"), "--port", "0", "--model", str(tiny_model_dir),
+               "--source", str(tmp_path / "missing.mp4"), "--threads", "8"]
+    process = subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True).start()
+    try:
+        url, deadline = None, time.monotonic() + 120
+        while url is None and time.monotonic() < deadline:
+            with contextlib.suppress(queue.Empty):
+                url = re.search(r"demo at (http://127\.0\.0\.1:\d+/) \(waitress", lines.get(timeout=1))
+        assert url, "main.py never logged its URL"
+        with urllib.request.urlopen(url.group(1) + "healthz", timeout=TIMEOUT) as response:
+            health = json.load(response)
+        assert health["status"] == "ok" and health["model_loaded"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(30)
+        finally:
+            process.kill()
+    assert process.returncode == 0

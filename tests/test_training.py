@@ -1,0 +1,137 @@
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import h5py
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import tiny_config
+from fer.artifacts import load_model
+from fer.data import load_csv
+from fer.training import TrainConfig, class_weights, train
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+ARTIFACTS = ["model.json", "model.weights.h5", "metadata.json", "metrics.json", "history.csv", "config.json",
+             "history.png", "confusion_matrix.png", "confusion_matrix_normalised.png",
+             "class_distribution.png", "sample_faces.png", "report.md"]
+
+
+def test_a_run_writes_every_artifact(tiny_model_dir):
+    for name in ARTIFACTS:
+        assert (tiny_model_dir / name).stat().st_size > 0, name
+    metadata = json.loads((tiny_model_dir / "metadata.json").read_text())
+    assert metadata["labels"] == ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+    assert metadata["input_shape"] == [48, 48, 1]
+    assert len(metadata["data_sha256"]) == 64 and metadata["versions"]["keras"] == keras.__version__
+    assert metadata["training"]["epochs"] == 1 and metadata["train_images_per_second"] > 0
+    metrics = json.loads((tiny_model_dir / "metrics.json").read_text())
+    assert {"validation", "validation_tta", "test", "test_tta"} <= set(metrics)
+    assert np.array(metrics["test"]["confusion_matrix"]).sum() == 35
+    report = (tiny_model_dir / "report.md").read_text()
+    assert "![confusion matrix](confusion_matrix.png)" in report
+
+
+def test_plain_keras_reload_gives_the_same_probabilities(tiny_model_dir, sample_csv):
+    plain = keras.models.model_from_json((tiny_model_dir / "model.json").read_text())
+    plain.load_weights(tiny_model_dir / "model.weights.h5")
+    loaded = load_model(tiny_model_dir)
+    faces = load_csv(sample_csv).test.images.astype("float32")
+    plain_scores = plain.predict(faces, verbose=0)
+    np.testing.assert_array_equal(plain_scores, loaded.model.predict(faces, verbose=0))
+    recorded = json.loads((tiny_model_dir / "metrics.json").read_text())["test"]["accuracy"]
+    labels = load_csv(sample_csv).test.labels
+    assert np.mean(plain_scores.argmax(axis=1) == labels) == pytest.approx(recorded)
+
+
+def optimizer_steps(checkpoint):
+    with h5py.File(checkpoint) as weights:
+        return int(weights["optimizer"]["vars"]["0"][()])  # the optimizer's iteration counter
+
+
+def test_resume_continues_from_the_last_epoch(sample_csv, tmp_path):
+    output = tmp_path / "run"
+    checkpoint = output / "checkpoints" / "latest.weights.h5"
+    train(tiny_config(sample_csv, output, epochs=1))
+    assert optimizer_steps(checkpoint) == 4  # 112 faces in batches of 32
+    with pytest.raises(FileExistsError, match="--resume"):
+        train(tiny_config(sample_csv, output, epochs=2))
+    train(tiny_config(sample_csv, output, epochs=2), resume=True)
+    assert optimizer_steps(checkpoint) == 8  # momentum, schedule and step count carried on
+    assert list(pd.read_csv(output / "history.csv")["epoch"]) == [0, 1]
+    assert json.loads((output / "checkpoints" / "training_metadata.json").read_text())["epoch"] == 2
+    assert json.loads((output / "metadata.json").read_text())["epochs_trained"] == 2
+
+
+def test_class_weights():
+    labels = np.array([0, 0, 0, 1])
+    assert class_weights(labels, 2, "none") is None
+    balanced = class_weights(labels, 2, "balanced")
+    assert balanced[1] == pytest.approx(3 * balanced[0])
+    assert class_weights(labels, 2, "sqrt")[1] == pytest.approx(np.sqrt(balanced[1]))
+
+
+def test_config_round_trips_through_json(tmp_path):
+    config = tiny_config("data.csv", tmp_path, classes=("happy", "sad"))
+    again = TrainConfig.from_dict(json.loads(json.dumps(config.to_dict())))
+    assert again == config
+    with pytest.raises(ValueError, match="unknown setting"):
+        TrainConfig.from_dict({**config.to_dict(), "colour": "blue"})
+
+
+MIRRORED = """
+import logging, sys, tensorflow as tf
+logging.basicConfig(level=logging.INFO)
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+sys.path[:0] = [sys.argv[3], sys.argv[3] + "/tests"]
+from conftest import tiny_config
+from fer.training import train
+train(tiny_config(sys.argv[1], sys.argv[2], devices=("/cpu:0", "/cpu:1")))
+"""
+
+
+def test_data_parallel_training_on_two_logical_cpus(sample_csv, tmp_path):
+    result = subprocess.run([sys.executable, "-c", MIRRORED, str(sample_csv), str(tmp_path / "run"), str(ROOT)],
+                            capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "training data-parallel on 2 devices" in result.stderr
+    assert (tmp_path / "run" / "model.weights.h5").is_file()
+
+
+def run_train_cli(*args):
+    return subprocess.run([sys.executable, str(ROOT / "train.py"), *args], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT)
+
+
+def test_cli_help_explains_the_options():
+    result = run_train_cli("--help")
+    assert result.returncode == 0
+    for option in ("--data", "--model", "--epochs", "--batch-size", "--output", "--classes", "--resume",
+                   "--skip-bad-rows", "--label-smoothing", "--erasing"):
+        assert option in result.stdout
+
+
+@pytest.mark.parametrize("args, reason", [
+    (["--data", "missing.csv"], "missing.csv: no such file or folder"),
+    (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--classes", "happy,joy"], "unknown emotion(s) joy"),
+    (["--resume", "nowhere"], "nowhere: no config.json"),
+])
+def test_cli_bad_input_exits_non_zero_with_one_line(args, reason):
+    result = run_train_cli(*args)
+    assert result.returncode == 2
+    assert reason in result.stderr.strip().splitlines()[-1]
+
+
+def test_cli_trains_a_class_subset(tmp_path):
+    output = tmp_path / "run"
+    result = run_train_cli("--data", "tests/fixtures/fer2013_sample.csv.gz", "--classes", "happy,sad,surprise,neutral",
+                           "--epochs", "1", "--batch-size", "32", "--model", "mini_xception", "--output", str(output))
+    assert result.returncode == 0, result.stderr[-2000:]
+    loaded = load_model(output)
+    assert loaded.labels == ("happy", "sad", "surprise", "neutral")
+    assert loaded.model.output_shape == (None, 4)
