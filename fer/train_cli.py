@@ -26,7 +26,8 @@ def build_parser():
     parser.add_argument("--data", help="FER-2013 CSV (plain or .gz) or image folder with train/<emotion>/, "
                         "test/<emotion>/ and optional validation/")
     parser.add_argument("--model", default=DEFAULT_MODEL, choices=model_names(), help="architecture")
-    parser.add_argument("--epochs", type=int, default=60, help="epochs to train (the total, when resuming)")
+    parser.add_argument("--epochs", type=int, help="epochs to train, counting those already done when "
+                        "resuming [default: 60]")
     parser.add_argument("--batch-size", type=int, default=64, help="faces per training step")
     parser.add_argument("--output", help="run directory [default: a new directory models/<model>-<time>]")
     parser.add_argument("--classes", help="comma-separated subset of emotions, e.g. happy,sad,surprise,neutral "
@@ -57,6 +58,14 @@ def build_parser():
                            "without it they train from scratch)")
     optimiser.add_argument("--devices", help="comma-separated devices to train on data-parallel, e.g. "
                            "/gpu:0,/gpu:1 [default: every GPU when several are visible]")
+    studies = parser.add_argument_group("studies (instead of one training run)")
+    studies.add_argument("--folds", type=int, metavar="K", help="stratified K-fold cross-validation on the "
+                         "training data: K models in fold_1..fold_K and a crossval.md summary")
+    studies.add_argument("--tune", action="store_true", help="search learning rate, width, dropout and "
+                         "augmentation strength with KerasTuner on the validation split; writes trials.csv, "
+                         "tuning.md and best.json (train it with --config best.json)")
+    studies.add_argument("--trials", type=int, default=10, help="settings the --tune search tries")
+    studies.add_argument("--tune-epochs", type=int, default=5, help="epochs of each --tune trial")
     augment = parser.add_argument_group("augmentation (training faces only; 0 turns a transform off)")
     augment.add_argument("--no-flip", dest="flip", action="store_false", help="no horizontal flips")
     augment.add_argument("--shift", type=float, default=defaults.shift, help="random shift, fraction of the side")
@@ -84,9 +93,8 @@ def config_from_args(args, parser):
              if getattr(args, action.dest, None) != action.default}
     fields = {field.name for field in dataclasses.fields(TrainConfig)}
     for name in fields - {"augment", "classes", "devices"}:
-        if name in given or name not in settings:
-            if hasattr(args, name):
-                settings[name] = getattr(args, name)
+        if (name in given or name not in settings) and getattr(args, name, None) is not None:
+            settings[name] = getattr(args, name)
     augment = dict(settings.get("augment", {}))
     for name in AUGMENT_FIELDS:
         if name in given or name not in augment:
@@ -113,7 +121,7 @@ def resumed_config(args):
         raise FileNotFoundError(f"{args.resume}: no {CONFIG_FILE}; is this a run directory of train.py?")
     config = TrainConfig.from_dict(artifacts.read_json(path))
     config.output = str(args.resume)
-    if "--epochs" in sys.argv[1:] or any(arg.startswith("--epochs=") for arg in sys.argv[1:]):
+    if args.epochs is not None:
         config.epochs = args.epochs
     return config
 
@@ -123,14 +131,25 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
+    if sum([bool(args.resume), args.folds is not None, args.tune]) > 1:
+        parser.error("choose one of --resume, --folds and --tune")
     try:
         if args.resume:
             config = resumed_config(args)
         else:
             config = config_from_args(args, parser)
-        from .training import train
+        if args.folds is not None:
+            from .crossval import cross_validate
 
-        output = train(config, resume=bool(args.resume))
+            output = cross_validate(config, args.folds)
+        elif args.tune:
+            from .tuning import tune
+
+            output = tune(config, args.trials, args.tune_epochs)
+        else:
+            from .training import train
+
+            output = train(config, resume=bool(args.resume))
     except (DataError, ValueError, FileExistsError, FileNotFoundError) as error:
         print(f"train.py: error: {error}", file=sys.stderr)
         return 2

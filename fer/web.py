@@ -1,0 +1,217 @@
+"""The live demo's web app: ``create_app(...)`` builds a Flask app around one recognizer.
+
+Routes: ``/`` (the page), ``/video_feed`` (the MJPEG stream of the source, shared by every
+viewer through one :class:`fer.stream.Broadcaster`), ``/api/faces`` (what the stream sees
+now), ``/api/predict`` (faces in an uploaded picture), ``/gallery/<emotion>`` (sample faces
+with the model's predictions, each picture at ``/gallery/<emotion>/<name>.png``) and ``/healthz``. Templates and static files live in the
+top-level ``templates/`` and ``static/`` folders, found relative to this file.
+"""
+
+import io
+import logging
+import pathlib
+import threading
+
+import flask
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+from werkzeug.exceptions import HTTPException
+
+from .gallery import GALLERY_ROOT, Gallery
+from .labels import EMOTIONS
+from .preprocessing import to_gray
+from .recognizer import DEFAULT_MODEL_DIR, EmotionRecognizer, crop_faces, face_result
+from .stream import BOUNDARY, Broadcaster, mjpeg
+
+log = logging.getLogger(__name__)
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+STATIC = ROOT / "static"
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+"""Largest accepted upload (``MAX_CONTENT_LENGTH``); bigger ones get a 413."""
+
+MAX_UPLOAD_PIXELS = 40_000_000
+"""Largest accepted picture, in pixels: a small file can still unpack into a huge image."""
+
+
+class UploadError(ValueError):
+    """An upload that is not a usable picture; the message says why (sent back with a 400)."""
+
+
+def decode_image(data, max_pixels=MAX_UPLOAD_PIXELS):
+    """Decode uploaded bytes into a BGR array, turned upright by its EXIF orientation.
+
+    Raises :class:`UploadError` for an empty, non-image, truncated or oversized picture.
+    """
+    if not data:
+        raise UploadError("empty upload: send a JPEG or PNG picture as the 'image' form field or the body")
+    try:
+        picture = Image.open(io.BytesIO(data))  # reads the header only
+    except UnidentifiedImageError:
+        raise UploadError("not an image: send a JPEG, PNG, BMP, GIF or WebP picture") from None
+    except Image.DecompressionBombError as error:
+        raise UploadError(f"picture too large: {error}") from None
+    with picture:
+        width, height = picture.size
+        if width * height > max_pixels:
+            raise UploadError(f"picture too large: {width} x {height} pixels (at most {max_pixels:,})")
+        try:
+            picture.load()
+            rgb = ImageOps.exif_transpose(picture).convert("RGB")
+        except (OSError, SyntaxError, ValueError) as error:  # how Pillow reports truncated or corrupt data
+            raise UploadError(f"unreadable or truncated image ({error})") from None
+    return np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
+
+
+class SharedRecognizer:
+    """The app's one recognizer, taken in turn by the stream thread and request threads.
+
+    OpenCV's cascade keeps per-image state while it detects, so two threads must not run
+    it at once. The stream's analyses are smoothed over time; :meth:`analyze_still` scores a
+    picture on its own, leaving the stream's face tracks alone.
+    """
+
+    def __init__(self, recognizer):
+        """Wrap an :class:`fer.recognizer.EmotionRecognizer` (its model is already loaded)."""
+        self.recognizer = recognizer
+        self.labels = tuple(recognizer.labels)
+        self._lock = threading.Lock()
+
+    def analyze(self, frame):
+        """Faces in a video frame, smoothed with the frames before it (for the stream)."""
+        with self._lock:
+            return self.recognizer.analyze(frame)
+
+    def reset(self):
+        """Forget the stream's face tracks (the source was opened afresh)."""
+        with self._lock:
+            self.recognizer.reset()
+
+    def annotate(self, frame, faces):
+        """Draw faces on the frame (no model work, so no lock)."""
+        return self.recognizer.annotate(frame, faces)
+
+    def analyze_still(self, image):
+        """Faces in one picture, without temporal smoothing: each upload stands alone."""
+        gray_image = to_gray(image)
+        with self._lock:
+            boxes = self.recognizer.detector.detect(gray_image)
+            scores = self.recognizer.classify_faces(crop_faces(gray_image, boxes))
+        return [face_result(box, row, self.labels) for box, row in zip(boxes, scores)]
+
+    def classify_faces(self, faces):
+        """Scores (``N x C``) for face crops, in one model call."""
+        with self._lock:
+            return self.recognizer.classify_faces(faces)
+
+    @property
+    def model_calls(self):
+        """How many times the model has run."""
+        return self.recognizer.model_calls
+
+
+def create_app(recognizer=None, source="0", model_dir=None, gallery_root=GALLERY_ROOT,
+               max_upload_bytes=MAX_UPLOAD_BYTES, stream_options=None):
+    """Build the demo app around ``recognizer`` (or one loaded from ``model_dir``) and ``source``.
+
+    ``source`` is anything :func:`fer.sources.open_source` takes; ``stream_options`` are
+    keyword arguments of :class:`fer.stream.Broadcaster` (``idle_timeout``, ``keepalive``, ...).
+    The capture thread starts with the first viewer of ``/video_feed``.
+    """
+    if recognizer is None:
+        recognizer = EmotionRecognizer(model_dir or DEFAULT_MODEL_DIR)
+    shared = SharedRecognizer(recognizer)
+    broadcaster = Broadcaster(source, shared, **(stream_options or {}))
+    gallery = Gallery(gallery_root)
+
+    app = flask.Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC))
+    app.config.update(DEBUG=False, MAX_CONTENT_LENGTH=max_upload_bytes)
+    app.json.sort_keys = False  # keep each face's keys in the order box, emotion, confidence, scores
+    app.extensions["fer"] = {"recognizer": shared, "broadcaster": broadcaster, "gallery": gallery}
+    app.context_processor(lambda: {"emotions": EMOTIONS, "labels": shared.labels})
+    _add_page_routes(app, shared, broadcaster, gallery)
+    _add_api_routes(app, shared, broadcaster)
+    _add_error_handlers(app)
+    return app
+
+
+def _add_page_routes(app, recognizer, broadcaster, gallery):
+    """The HTML pages and the video stream."""
+    @app.get("/")
+    def index():
+        """The live page: stream, faces in view, webcam mode, links to the galleries."""
+        return flask.render_template("index.html", source=broadcaster.latest()["description"])
+
+    @app.get("/video_feed")
+    def video_feed():
+        """The annotated video as MJPEG; every viewer shares one capture thread."""
+        response = flask.Response(mjpeg(broadcaster.frames()),
+                                  mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}")
+        response.headers["Cache-Control"] = "no-store, no-cache, must-revalidate"
+        response.headers["X-Accel-Buffering"] = "no"  # let a reverse proxy pass frames straight on
+        return response
+
+    @app.get("/gallery/<emotion>")
+    def gallery_page(emotion):
+        """Sample faces of one emotion with the model's prediction beneath each."""
+        if emotion not in EMOTIONS:
+            flask.abort(404, description=f"No emotion called {emotion!r}; choose from {', '.join(EMOTIONS)}")
+        faces = gallery.faces(emotion, recognizer)
+        agreed = sum(face.correct for face in faces)
+        return flask.render_template("gallery.html", emotion=emotion, faces=faces, agreed=agreed)
+
+    @app.get("/gallery/<emotion>/<name>")
+    def gallery_image(emotion, name):
+        """One sample face; ``send_from_directory`` refuses names that leave the folder."""
+        if emotion not in EMOTIONS or not name.endswith(".png"):
+            flask.abort(404)
+        return flask.send_from_directory(gallery.root / emotion, name, max_age=3600)
+
+
+def _add_api_routes(app, recognizer, broadcaster):
+    """The JSON endpoints."""
+    @app.get("/api/faces")
+    def faces_now():
+        """What the stream sees now: faces, state, message and counters."""
+        return flask.jsonify(broadcaster.latest())
+
+    @app.post("/api/predict")
+    def predict():
+        """Faces in an uploaded picture (multipart field ``image`` or the raw body)."""
+        if flask.request.mimetype == "multipart/form-data":
+            upload = flask.request.files.get("image")
+            if upload is None:
+                return flask.jsonify(error="multipart upload without an 'image' field"), 400
+            data = upload.read()
+        else:  # the picture is the body itself (curl --data-binary @face.jpg)
+            data = flask.request.get_data(cache=False)
+        try:
+            image = decode_image(data)
+        except UploadError as error:
+            return flask.jsonify(error=str(error)), 400
+        return flask.jsonify(recognizer.analyze_still(image))
+
+    @app.get("/healthz")
+    def healthz():
+        """Whether the model is loaded, its labels, and the state of the source."""
+        stream = broadcaster.latest()
+        return flask.jsonify(status="ok", model_loaded=True, labels=list(recognizer.labels),
+                             model_calls=recognizer.model_calls,
+                             source={key: stream[key] for key in ("source", "description", "state", "message",
+                                                                  "running", "viewers", "frames_analysed",
+                                                                  "analyses_per_frame", "error_frames")})
+
+
+def _add_error_handlers(app):
+    """One handler for every HTTP error."""
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        """HTTP errors as JSON under ``/api/``, as a page elsewhere."""
+        description = error.description
+        if error.code == 413:
+            description = f"upload too large: at most {app.config['MAX_CONTENT_LENGTH'] / 2 ** 20:g} MB"
+        if flask.request.path.startswith("/api/"):
+            return flask.jsonify(error=description, status=error.code), error.code
+        page = flask.render_template("error.html", code=error.code, name=error.name, description=description)
+        return page, error.code
