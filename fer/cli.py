@@ -13,6 +13,9 @@ from .data import DataError
 
 COMMANDS = {
     "evaluate": "fer.evaluate_cli",
+    "ensemble": "fer.ensemble_cli",
+    "explain": "fer.explain_cli",
+    "compare": "fer.compare_cli",
 }
 """Subcommand name -> module implementing it (imported only when the CLI starts)."""
 

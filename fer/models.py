@@ -5,6 +5,7 @@ uncompiled Keras model that takes raw grey pixels 0-255 and rescales inside itse
 new one with :func:`register` and it becomes a ``--model`` choice of ``train.py``.
 """
 
+import inspect
 import logging
 
 import keras
@@ -33,11 +34,22 @@ def model_names():
     return sorted(_BUILDERS)
 
 
-def build_model(name, input_shape=(48, 48, 1), num_classes=7, **options):
-    """Build the registered model ``name``; unknown names raise ``ValueError``."""
+def _builder(name):
     if name not in _BUILDERS:
         raise ValueError(f"unknown model {name!r}; choose from {', '.join(model_names())}")
-    return _BUILDERS[name](tuple(input_shape), num_classes, **options)
+    return _BUILDERS[name]
+
+
+def builder_options(name):
+    """The keyword options builder ``name`` takes, with their defaults (for searches over them)."""
+    parameters = inspect.signature(_builder(name)).parameters
+    return {option: parameter.default for option, parameter in parameters.items()
+            if parameter.default is not inspect.Parameter.empty}
+
+
+def build_model(name, input_shape=(48, 48, 1), num_classes=7, **options):
+    """Build the registered model ``name``; unknown names raise ``ValueError``."""
+    return _builder(name)(tuple(input_shape), num_classes, **options)
 
 
 def _rescaled_input(input_shape):

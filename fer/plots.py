@@ -1,4 +1,8 @@
-"""PNG figures of a run: learning curves, confusion matrices, class counts, sample faces."""
+"""PNG figures of runs and studies.
+
+A run's learning curves, confusion matrices, class counts and sample faces; the folds of a
+cross-validation, side-by-side model comparisons and explanations of single faces.
+"""
 
 import matplotlib
 
@@ -83,13 +87,89 @@ def plot_sample_faces(images, targets, labels, path, per_class=8, seed=0):
     return _save(figure, path)
 
 
-def plot_bars(values, labels, path, title, xlabel="score"):
-    """Horizontal bars, one per label (used for scores and per-class figures)."""
-    figure, axis = plt.subplots(figsize=(5, 0.4 * len(labels) + 1))
+def _horizontal_bars(axis, values, labels, title, xlabel="score"):
     axis.barh(range(len(labels)), values, color="tab:blue")
     axis.set_yticks(range(len(labels)), labels)
     axis.invert_yaxis()
     axis.set_xlim(0, 1)
     axis.set_xlabel(xlabel)
     axis.set_title(title)
+
+
+def plot_bars(values, labels, path, title, xlabel="score"):
+    """Horizontal bars, one per label (used for scores and per-class figures)."""
+    figure, axis = plt.subplots(figsize=(5, 0.4 * len(labels) + 1))
+    _horizontal_bars(axis, values, labels, title, xlabel)
+    return _save(figure, path)
+
+
+METRIC_NAMES = {"accuracy": "accuracy", "macro_f1": "macro-F1"}
+"""How figures name the metrics keys."""
+
+
+def _grouped_bars(axis, series, categories, errors=None):
+    """One group of bars per category, one bar per named series (``errors``: optional bar ranges)."""
+    width = 0.8 / max(1, len(series))
+    positions = np.arange(len(categories))
+    for offset, (name, values) in enumerate(series.items()):
+        axis.bar(positions + offset * width, values, width, label=name,
+                 yerr=(errors or {}).get(name), capsize=3)
+    axis.set_xticks(positions + width * (len(series) - 1) / 2, categories)
+    axis.set_ylim(0, 1)
+    axis.grid(axis="y", alpha=0.3)
+
+
+def plot_folds(per_fold, mean, std, path, metrics=("accuracy", "macro_f1")):
+    """Held-out accuracy and macro-F1 of each cross-validation fold, then their mean ± std."""
+    series = {f"fold {fold['fold']}": [fold[name] for name in metrics] for fold in per_fold}
+    series["mean ± std"] = [mean[name] for name in metrics]
+    figure, axis = plt.subplots(figsize=(7, 4))
+    _grouped_bars(axis, series, [METRIC_NAMES.get(name, name) for name in metrics],
+                  errors={"mean ± std": [std[name] for name in metrics]})
+    axis.set_title(f"held-out figures of {len(per_fold)} folds")
+    axis.legend(fontsize=8)
+    return _save(figure, path)
+
+
+def plot_comparison(summary, labels, path, title="model comparison"):
+    """Accuracy and macro-F1 beside per-class recall, one bar colour per model.
+
+    ``summary`` maps a model name to ``{"accuracy", "macro_f1", "recall": {label: value}}``.
+    """
+    figure, (overall, per_class) = plt.subplots(
+        1, 2, figsize=(4 + 1.2 * len(labels), 4.5),
+        gridspec_kw={"width_ratios": [1, max(2, len(labels) / 2)]})
+    _grouped_bars(overall, {name: [figures["accuracy"], figures["macro_f1"]]
+                            for name, figures in summary.items()}, ["accuracy", "macro-F1"])
+    overall.set_title(title)
+    _grouped_bars(per_class, {name: [figures["recall"].get(label, np.nan) for label in labels]
+                              for name, figures in summary.items()}, labels)
+    per_class.set_title("recall per class")
+    per_class.tick_params(axis="x", labelrotation=30)
+    per_class.legend(fontsize=8)
+    return _save(figure, path)
+
+
+def plot_explanation(explanations, labels, path):
+    """One row per face: the face, its Grad-CAM heat map or layer activations, its scores."""
+    columns = 2 + max(len(explanation.maps) for explanation in explanations)
+    figure, axes = plt.subplots(len(explanations), columns, figsize=(2.2 * columns, 2.4 * len(explanations)),
+                                squeeze=False)
+    for row, explanation in zip(axes, explanations):
+        gray_face = explanation.face.squeeze()
+        row[0].imshow(gray_face, cmap="gray", vmin=0, vmax=255)
+        row[0].set_title(explanation.title, fontsize=8)
+        for axis, (name, heat_map) in zip(row[1:-1], explanation.maps.items()):
+            if explanation.overlay:
+                axis.imshow(gray_face, cmap="gray", vmin=0, vmax=255)
+                axis.imshow(heat_map, cmap="jet", alpha=0.45, vmin=0, vmax=1,
+                            extent=(-0.5, gray_face.shape[1] - 0.5, gray_face.shape[0] - 0.5, -0.5))
+            else:
+                axis.imshow(heat_map, cmap="viridis")
+            axis.set_title(name, fontsize=8)
+        for axis in row[:-1]:
+            axis.axis("off")
+        _horizontal_bars(row[-1], explanation.scores, labels, "scores")
+        for axis in row[1 + len(explanation.maps):-1]:
+            axis.set_visible(False)
     return _save(figure, path)

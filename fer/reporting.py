@@ -42,6 +42,13 @@ def write_plots(directory, dataset, history, metrics):
     return {title: path.name for title, path in figures.items()}
 
 
+def markdown_table(columns, rows):
+    """A Markdown table with a header row of ``columns`` and one line per row of values."""
+    lines = ["| " + " | ".join(str(column) for column in columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 def _metrics_table(metrics):
     rows = ["| split | accuracy | macro-F1 |", "|---|---|---|"]
     for key in ("validation", "validation_tta", "test", "test_tta"):
@@ -66,7 +73,8 @@ def write_report(directory, model, dataset, history, metadata):
     figures = write_plots(directory, dataset, history, metrics)
     settings = metadata["training"]
     note = ("The data had no PrivateTest rows, so the test figures are the PublicTest (validation) ones."
-            if dataset.test_is_validation else "Test figures are on PrivateTest, never seen in training.")
+            if dataset.test_is_validation else "Test figures are on the test split (PrivateTest, a test/ folder "
+            "or a cross-validation fold's held-out faces), never seen in training or checkpoint choice.")
     lines = [
         f"# Training report: {model.name}",
         "",
