@@ -2,11 +2,13 @@
 
 An :class:`EmotionRecognizer` loads its model and face detector once. Each frame costs one
 detection and at most one model call, whatever the number of faces: every crop goes through
-:func:`fer.preprocessing.faces_to_batch`, the same path the training data took.
+:func:`fer.preprocessing.faces_to_batch`, the same path the training data took. One
+recognizer may serve several threads (the web stream and uploads): they take turns.
 """
 
 import logging
 import pathlib
+import threading
 
 import numpy as np
 
@@ -49,6 +51,9 @@ class EmotionRecognizer:
         self.tracker = FaceTracker()
         self._smoothing = bool(smoothing)
         self.model_calls = 0
+        # OpenCV's cascade keeps per-image state while it detects, and the tracker is shared
+        # state too: one thread at a time runs a frame through them.
+        self._lock = threading.RLock()
         self._warm_up()
         log.info("emotion model %s: %d classes, %d x %d input", self.model_dir, len(self.labels),
                  self.input_size, self.input_size)
@@ -65,7 +70,8 @@ class EmotionRecognizer:
 
     def reset(self):
         """Forget the tracked faces (a new video or source)."""
-        self.tracker.reset()
+        with self._lock:
+            self.tracker.reset()
 
     def classify_faces(self, faces):
         """Probabilities (``N x len(labels)``) for face crops, grey or BGR, of any size.
@@ -75,8 +81,9 @@ class EmotionRecognizer:
         if len(faces) == 0:
             return np.zeros((0, len(self.labels)), np.float32)
         batch = faces_to_batch(faces, self.input_size)
-        self.model_calls += 1
-        return self._infer(batch)
+        with self._lock:
+            self.model_calls += 1
+            return self._infer(batch)
 
     def _infer(self, batch):
         """Scores for a uint8 batch from Keras's compiled predict step.
@@ -92,13 +99,19 @@ class EmotionRecognizer:
         for faces in (1, 2):
             self._infer(np.zeros((faces, self.input_size, self.input_size, 1), np.uint8))
 
-    def analyze(self, frame):
-        """One dict per face in the BGR (or grey) frame: box, emotion, confidence and scores."""
+    def analyze(self, frame, smoothing=None):
+        """One dict per face in the BGR (or grey) frame: box, emotion, confidence and scores.
+
+        ``smoothing=False`` scores a picture on its own (an upload), leaving the face tracks
+        of the video alone; ``None`` follows :attr:`smoothing`.
+        """
         gray_frame = to_gray(frame)
-        boxes = self.detector.detect(gray_frame)
-        scores = self.classify_faces(crop_faces(gray_frame, boxes))
-        if self._smoothing:
-            _, scores = self.tracker.update(boxes, scores)
+        smooth = self._smoothing if smoothing is None else smoothing
+        with self._lock:
+            boxes = self.detector.detect(gray_frame)
+            scores = self.classify_faces(crop_faces(gray_frame, boxes))
+            if smooth:
+                _, scores = self.tracker.update(boxes, scores)
         return [face_result(box, row, self.labels) for box, row in zip(boxes, scores)]
 
     def annotate(self, frame, faces):

@@ -10,7 +10,6 @@ top-level ``templates/`` and ``static/`` folders, found relative to this file.
 import io
 import logging
 import pathlib
-import threading
 
 import flask
 import numpy as np
@@ -19,8 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from .gallery import GALLERY_ROOT, Gallery
 from .labels import EMOTIONS
-from .preprocessing import to_gray
-from .recognizer import DEFAULT_MODEL_DIR, EmotionRecognizer, crop_faces, face_result
+from .recognizer import DEFAULT_MODEL_DIR, EmotionRecognizer
 from .stream import BOUNDARY, Broadcaster, mjpeg
 
 log = logging.getLogger(__name__)
@@ -64,53 +62,6 @@ def decode_image(data, max_pixels=MAX_UPLOAD_PIXELS):
     return np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
 
 
-class SharedRecognizer:
-    """The app's one recognizer, taken in turn by the stream thread and request threads.
-
-    OpenCV's cascade keeps per-image state while it detects, so two threads must not run
-    it at once. The stream's analyses are smoothed over time; :meth:`analyze_still` scores a
-    picture on its own, leaving the stream's face tracks alone.
-    """
-
-    def __init__(self, recognizer):
-        """Wrap an :class:`fer.recognizer.EmotionRecognizer` (its model is already loaded)."""
-        self.recognizer = recognizer
-        self.labels = tuple(recognizer.labels)
-        self._lock = threading.Lock()
-
-    def analyze(self, frame):
-        """Faces in a video frame, smoothed with the frames before it (for the stream)."""
-        with self._lock:
-            return self.recognizer.analyze(frame)
-
-    def reset(self):
-        """Forget the stream's face tracks (the source was opened afresh)."""
-        with self._lock:
-            self.recognizer.reset()
-
-    def annotate(self, frame, faces):
-        """Draw faces on the frame (no model work, so no lock)."""
-        return self.recognizer.annotate(frame, faces)
-
-    def analyze_still(self, image):
-        """Faces in one picture, without temporal smoothing: each upload stands alone."""
-        gray_image = to_gray(image)
-        with self._lock:
-            boxes = self.recognizer.detector.detect(gray_image)
-            scores = self.recognizer.classify_faces(crop_faces(gray_image, boxes))
-        return [face_result(box, row, self.labels) for box, row in zip(boxes, scores)]
-
-    def classify_faces(self, faces):
-        """Scores (``N x C``) for face crops, in one model call."""
-        with self._lock:
-            return self.recognizer.classify_faces(faces)
-
-    @property
-    def model_calls(self):
-        """How many times the model has run."""
-        return self.recognizer.model_calls
-
-
 def create_app(recognizer=None, source="0", model_dir=None, gallery_root=GALLERY_ROOT,
                max_upload_bytes=MAX_UPLOAD_BYTES, stream_options=None):
     """Build the demo app around ``recognizer`` (or one loaded from ``model_dir``) and ``source``.
@@ -121,17 +72,16 @@ def create_app(recognizer=None, source="0", model_dir=None, gallery_root=GALLERY
     """
     if recognizer is None:
         recognizer = EmotionRecognizer(model_dir or DEFAULT_MODEL_DIR)
-    shared = SharedRecognizer(recognizer)
-    broadcaster = Broadcaster(source, shared, **(stream_options or {}))
+    broadcaster = Broadcaster(source, recognizer, **(stream_options or {}))
     gallery = Gallery(gallery_root)
 
     app = flask.Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC))
     app.config.update(DEBUG=False, MAX_CONTENT_LENGTH=max_upload_bytes)
     app.json.sort_keys = False  # keep each face's keys in the order box, emotion, confidence, scores
-    app.extensions["fer"] = {"recognizer": shared, "broadcaster": broadcaster, "gallery": gallery}
-    app.context_processor(lambda: {"emotions": EMOTIONS, "labels": shared.labels})
-    _add_page_routes(app, shared, broadcaster, gallery)
-    _add_api_routes(app, shared, broadcaster)
+    app.extensions["fer"] = {"recognizer": recognizer, "broadcaster": broadcaster, "gallery": gallery}
+    app.context_processor(lambda: {"emotions": EMOTIONS, "labels": recognizer.labels})
+    _add_page_routes(app, recognizer, broadcaster, gallery)
+    _add_api_routes(app, recognizer, broadcaster)
     _add_error_handlers(app)
     return app
 
@@ -190,7 +140,7 @@ def _add_api_routes(app, recognizer, broadcaster):
             image = decode_image(data)
         except UploadError as error:
             return flask.jsonify(error=str(error)), 400
-        return flask.jsonify(recognizer.analyze_still(image))
+        return flask.jsonify(recognizer.analyze(image, smoothing=False))  # each upload stands alone
 
     @app.get("/healthz")
     def healthz():
