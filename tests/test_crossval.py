@@ -77,6 +77,8 @@ def test_a_real_two_fold_run_writes_the_summary(sample_csv, tmp_path, monkeypatc
     assert (output / "folds.png").stat().st_size > 0 and (output / "confusion_matrix.png").stat().st_size > 0
     settings = json.loads((output / "crossval_config.json").read_text())
     assert settings["model_options"] == {"widths": [8, 16, 16, 32]}
+    with pytest.raises(FileExistsError, match="already holds a cross-validation"):
+        crossval.cross_validate(tiny_config(sample_csv, output), folds=2)
 
 
 def test_train_cli_refuses_folds_with_tune(sample_csv, tmp_path):

@@ -1,0 +1,136 @@
+"""The benchmark scripts run end to end in their shortest mode and write the JSON the report reads.
+
+Not timing tests: the numbers are not checked, only that every script runs on a tiny model,
+counts every frame it reads, and writes the keys ``benchmarks/report.py`` needs. The three
+scripts start together (each loads TensorFlow in its own process) to keep this file short.
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT / "benchmarks"
+PEER_PYTHON = BENCHMARKS / ".venv-peer" / "bin" / "python"
+HAS_PEER = PEER_PYTHON.is_file()
+FRAMES = 3
+TIMEOUT = 300
+
+
+@pytest.fixture(scope="module")
+def untrained_model_dir(tmp_path_factory):
+    """A narrow, untrained VGG saved as a model directory: the scripts only need one to load."""
+    from fer.artifacts import save_model_dir
+    from fer.labels import EMOTIONS
+    from fer.models import build_model
+
+    directory = tmp_path_factory.mktemp("bench_model")
+    save_model_dir(build_model("vgg", (48, 48, 1), len(EMOTIONS), widths=(8, 16, 16, 32)), directory, EMOTIONS)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def finished(untrained_model_dir, tmp_path_factory):
+    """Start every benchmark at once; ``finished(name)`` waits for one and returns its results JSON."""
+    output = tmp_path_factory.mktemp("bench_results")
+    model = str(untrained_model_dir)
+    commands = {
+        "live_pipeline": ["--model", model, "--frames", str(FRAMES), "--warmup", "1", "--faces", "1", "2",
+                          "--peer-modes", *(["tflite"] if HAS_PEER else [])],
+        "web_viewers": ["--model", model, "--viewers", "1", "3", "--seconds", "2", "--warmup", "1"],
+        "training_speed": ["--images", "64", "--batch-size", "8", "--batches", "2", "--steps", "2", "--warmup", "1",
+                           "--architectures", "vgg", "--model-options", '{"widths": [8, 16, 16, 32]}'],
+    }
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    running = {}
+    for name, arguments in commands.items():
+        with open(output / f"{name}.log", "wb") as log:  # a file, not a pipe nobody reads while the others run
+            running[name] = subprocess.Popen([sys.executable, str(BENCHMARKS / f"{name}.py"), *arguments,
+                                              "--output", str(output / f"{name}.json")],
+                                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def wait(name):
+        returncode = running[name].wait(timeout=TIMEOUT)
+        log = (output / f"{name}.log").read_text(errors="replace")
+        assert returncode == 0, f"{name}.py failed:\n{log[-3000:]}"
+        return json.loads((output / f"{name}.json").read_text())
+
+    wait.folder = output
+    yield wait
+    for process in running.values():
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def check_common_keys(results, name):
+    assert results["benchmark"] == name
+    for key in ("cpu", "logical_cores", "usable_cores", "load_average_1min", "date", "python", "tensorflow",
+                "opencv"):
+        assert key in results["machine"], key
+    assert results["settings"] and results["runs"]
+
+
+def test_live_pipeline_times_every_frame_of_each_clip(finished):
+    results = finished("live_pipeline")
+    check_common_keys(results, "live_pipeline")
+    ours = {(run["pipeline"], run["faces"]): run for run in results["runs"] if run["pipeline"] in ("ours", "naive")}
+    assert set(ours) == {("ours", 1), ("ours", 2), ("naive", 1), ("naive", 2)}
+    for run in ours.values():
+        assert run["frames"] == FRAMES  # every frame of the clip, none skipped
+        assert run["fps"] > 0
+        assert run["latency"]["p50_ms"] <= run["latency"]["p95_ms"]
+        assert {"decode", "detect", "classify", "analyze", "draw", "encode"} <= set(run["stages_ms"])
+    assert ours[("ours", 2)]["faces_found_per_frame"] == 2.0
+    assert results["settings"]["jpeg_quality"] == 80
+
+
+@pytest.mark.skipif(not HAS_PEER, reason="benchmarks/.venv-peer is absent: run bash benchmarks/setup_peer.sh")
+def test_live_pipeline_times_the_fer_pypi_peer(finished):
+    peer = [run for run in finished("live_pipeline")["runs"] if run["pipeline"].startswith("fer-pypi")]
+    assert [run["faces"] for run in peer] == [1, 2]
+    for run in peer:
+        assert "error" not in run, run.get("error")
+        assert run["frames"] == FRAMES
+        assert {"decode", "analyze", "draw", "encode"} <= set(run["stages_ms"])
+        assert run["peer_version"]
+
+
+def test_web_viewers_measures_each_viewer_count(finished):
+    results = finished("web_viewers")
+    check_common_keys(results, "web_viewers")
+    assert [run["viewers"] for run in results["runs"]] == [1, 3]
+    for run in results["runs"]:
+        assert run["failed_viewers"] == 0, run["viewer_errors"]
+        assert run["still_running_viewers"] == 0
+        assert run["viewer_fps"]["min"] > 0
+        assert run["source_fps"] > 0
+        assert run["server_cpu_percent"] > 0
+
+
+def test_training_speed_compares_pipelines_and_training_steps(finished):
+    results = finished("training_speed")
+    check_common_keys(results, "training_speed")
+    pipelines = [run for run in results["runs"] if run["part"] == "input pipeline"]
+    steps = [run for run in results["runs"] if run["part"] == "training step"]
+    assert [run["feeder"] for run in pipelines] == ["tf.data, train.py augmentation",
+                                                    "tf.data, ImageDataGenerator's transforms", "ImageDataGenerator"]
+    assert all(run["batch_shape"] == [8, 48, 48, 1] for run in pipelines)
+    assert [(run["architecture"], run["feeder"]) for run in steps] == [
+        ("vgg", "tf.data, train.py augmentation"), ("vgg", "ImageDataGenerator")]
+    assert all(run["images_per_s"] > 0 for run in results["runs"])
+
+
+def test_report_renders_every_result(finished):
+    for name in ("live_pipeline", "web_viewers", "training_speed"):
+        finished(name)
+    subprocess.run([sys.executable, str(BENCHMARKS / "report.py"), "--results", str(finished.folder)],
+                   cwd=ROOT, check=True, capture_output=True, timeout=60)
+    report = (finished.folder / "README.md").read_text()
+    for heading in ("## Machine", "## Live pipeline", "## Web viewers", "## Training speed"):
+        assert heading in report
+    assert "| ours | 2 |" in report and "| ImageDataGenerator |" in report
