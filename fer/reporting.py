@@ -50,19 +50,15 @@ def markdown_table(columns, rows):
 
 
 def _metrics_table(metrics):
-    rows = ["| split | accuracy | macro-F1 |", "|---|---|---|"]
-    for key in ("validation", "validation_tta", "test", "test_tta"):
-        name = key.replace("_tta", " (flip TTA)")
-        rows.append(f"| {name} | {metrics[key]['accuracy']:.4f} | {metrics[key]['macro_f1']:.4f} |")
-    return "\n".join(rows)
+    rows = [(key.replace("_tta", " (flip TTA)"), f"{metrics[key]['accuracy']:.4f}", f"{metrics[key]['macro_f1']:.4f}")
+            for key in ("validation", "validation_tta", "test", "test_tta")]
+    return markdown_table(["split", "accuracy", "macro-F1"], rows)
 
 
 def _per_class_table(split_metrics):
-    rows = ["| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
-    for name, figures in split_metrics["per_class"].items():
-        rows.append(f"| {name} | {figures['precision']:.3f} | {figures['recall']:.3f} | "
-                    f"{figures['f1']:.3f} | {figures['support']} |")
-    return "\n".join(rows)
+    rows = [(name, f"{figures['precision']:.3f}", f"{figures['recall']:.3f}", f"{figures['f1']:.3f}",
+             figures["support"]) for name, figures in split_metrics["per_class"].items()]
+    return markdown_table(["class", "precision", "recall", "F1", "support"], rows)
 
 
 def write_report(directory, model, dataset, history, metadata):

@@ -167,12 +167,11 @@ def read_history(output):
     return history.drop_duplicates("epoch", keep="last").reset_index(drop=True)
 
 
-def _callbacks(config, dataset, output, resuming):
+def _callbacks(config, output, resuming):
     history = read_history(output) if resuming else pd.DataFrame()
     best_so_far = float(history["val_accuracy"].max()) if "val_accuracy" in history else None
     callbacks = [  # in order: each one sees the logs the ones before it wrote
         EpochTimer(),
-        ValidationScores(dataset.validation, len(dataset.labels), config.batch_size * 4),
         keras.callbacks.BackupAndRestore(output / CHECKPOINT_DIR, delete_checkpoint=False),
         keras.callbacks.ModelCheckpoint(output / BEST_WEIGHTS_FILE, monitor="val_accuracy", mode="max",
                                         save_best_only=True, save_weights_only=True,
@@ -200,6 +199,20 @@ def build_compiled_model(config, dataset, steps_per_epoch):
     return model
 
 
+def fit_model(config, model, dataset, callbacks=(), **fit_options):
+    """Train ``model`` on augmented training batches, scoring validation after each epoch.
+
+    The validation scores reach the epoch's logs before any of ``callbacks`` reads them.
+    """
+    num_classes = len(dataset.labels)
+    train_data = make_dataset(dataset.train.images, dataset.train.labels, num_classes, config.batch_size,
+                              build_augmenter(config.augment, seed=config.seed), shuffle=True, seed=config.seed)
+    scores = ValidationScores(dataset.validation, num_classes, config.batch_size * 4)
+    return model.fit(train_data, epochs=config.epochs, callbacks=[scores, *callbacks],
+                     class_weight=class_weights(dataset.train.labels, num_classes, config.class_weights),
+                     **fit_options)
+
+
 def train(config, resume=False, dataset=None):
     """Run (or resume) training, then write the model directory. Returns the output path."""
     output = pathlib.Path(config.output)
@@ -213,9 +226,6 @@ def train(config, resume=False, dataset=None):
         dataset = load_dataset(config.data, config.classes, config.skip_bad_rows, seed=config.seed)
     log.info("train %d, validation %d, test %d faces; classes %s", len(dataset.train),
              len(dataset.validation), len(dataset.test), ", ".join(dataset.labels))
-    num_classes = len(dataset.labels)
-    train_data = make_dataset(dataset.train.images, dataset.train.labels, num_classes, config.batch_size,
-                              build_augmenter(config.augment, seed=config.seed), shuffle=True, seed=config.seed)
     steps_per_epoch = int(np.ceil(len(dataset.train) / config.batch_size))
     strategy = distribution_strategy(config.devices)
     if strategy is not None:
@@ -225,9 +235,8 @@ def train(config, resume=False, dataset=None):
     else:
         model = build_compiled_model(config, dataset, steps_per_epoch)
     log.info("%s: %d parameters", model.name, model.count_params())
-    model.fit(train_data, epochs=config.epochs,
-              class_weight=class_weights(dataset.train.labels, num_classes, config.class_weights),
-              callbacks=_callbacks(config, dataset, output, resume), verbose=1 if sys.stdout.isatty() else 2)
+    fit_model(config, model, dataset, _callbacks(config, output, resume),
+              verbose=1 if sys.stdout.isatty() else 2)
     return finish_run(config, model, dataset)
 
 

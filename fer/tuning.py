@@ -22,8 +22,7 @@ import pandas as pd
 from . import artifacts
 from .data import Dataset, load_dataset
 from .models import builder_options
-from .augment import build_augmenter, make_dataset
-from .training import ValidationScores, build_compiled_model, class_weights, distribution_strategy
+from .training import build_compiled_model, distribution_strategy, fit_model
 
 log = logging.getLogger(__name__)
 
@@ -75,16 +74,7 @@ class TrialModel(keras_tuner.HyperModel):
 
     def fit(self, hp, model, *args, callbacks=(), **kwargs):
         """Train ``model`` with the trial's augmentation; validation is scored as the trainer does."""
-        config = trial_config(self.base, hp, self.epochs)
-        train, num_classes = self.dataset.train, len(self.dataset.labels)
-        augmenter = build_augmenter(config.augment, seed=config.seed)
-        train_data = make_dataset(train.images, train.labels, num_classes, config.batch_size, augmenter,
-                                  shuffle=True, seed=config.seed)
-        # the validation scores must be in the epoch's logs before the tuner's callbacks read them
-        scores = ValidationScores(self.dataset.validation, num_classes, config.batch_size * 4)
-        weights = class_weights(train.labels, num_classes, config.class_weights)
-        return model.fit(train_data, epochs=config.epochs, callbacks=[scores, *callbacks], class_weight=weights,
-                         **kwargs)
+        return fit_model(trial_config(self.base, hp, self.epochs), model, self.dataset, callbacks, **kwargs)
 
 
 def without_test(dataset):

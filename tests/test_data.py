@@ -67,7 +67,7 @@ def test_bad_rows_name_the_line_and_the_fault(tmp_path, bad_row, message):
 
 def test_skip_bad_rows_leaves_them_out_and_counts_them(tmp_path, caplog):
     rows = good_rows()
-    rows[1:1] = [f"9,{PIXELS},Training", f"3,1 2 3,Training"]
+    rows[1:1] = [f"9,{PIXELS},Training", "3,1 2 3,Training"]
     path = write_csv(tmp_path / "bad.csv", rows)
     with caplog.at_level(logging.WARNING):
         dataset = load_csv(path, skip_bad_rows=True)
@@ -78,7 +78,7 @@ def test_skip_bad_rows_leaves_them_out_and_counts_them(tmp_path, caplog):
 @pytest.mark.parametrize("content, message", [
     ("", "the file is empty"),
     ("emotion,pixels,Usage\n", "has a header but no rows"),
-    (f"emotion,Usage\n3,Training\n", "missing column\\(s\\) pixels"),
+    ("emotion,Usage\n3,Training\n", "missing column\\(s\\) pixels"),
 ])
 def test_unusable_files_are_refused(tmp_path, content, message):
     path = tmp_path / "file.csv"
