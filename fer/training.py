@@ -208,7 +208,7 @@ def fit_model(config, model, dataset, callbacks=(), **fit_options):
     train_data = make_dataset(dataset.train.images, dataset.train.labels, num_classes, config.batch_size,
                               build_augmenter(config.augment, seed=config.seed), shuffle=True, seed=config.seed)
     scores = ValidationScores(dataset.validation, num_classes, config.batch_size * 4)
-    return model.fit(train_data, epochs=config.epochs, callbacks=[scores, *callbacks],
+    return model.fit(train_data, epochs=config.epochs, callbacks=[scores, *callbacks], shuffle=False,  # tf.data shuffles
                      class_weight=class_weights(dataset.train.labels, num_classes, config.class_weights),
                      **fit_options)
 

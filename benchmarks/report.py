@@ -1,0 +1,142 @@
+"""Render every ``benchmarks/results/*.json`` into ``benchmarks/results/README.md``: Markdown tables.
+
+One table describes the machine each result came from (CPU, cores, load when it started,
+library versions, date); then one section per benchmark. Needs only the standard library.
+
+    python benchmarks/report.py
+"""
+
+import argparse
+import json
+import pathlib
+import sys
+
+import bench_common
+
+BUSY_LOAD = 0.5
+"""A 1-minute load average above this share of the usable cores marks a run as measured on a busy machine."""
+
+
+def cell(value, digits=1):
+    """A table cell: numbers rounded, missing values as a dash."""
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def table(header, rows):
+    """A Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine_section(results):
+    """Where and when each result file was measured."""
+    rows = []
+    for name, result in results.items():
+        machine = result["machine"]
+        load = machine.get("load_average_1min")
+        busy = load is not None and load > BUSY_LOAD * machine["usable_cores"]
+        rows.append([f"`{name}.json`", machine["date"].replace("T", " "), machine["cpu"],
+                     f"{machine['logical_cores']} ({machine['usable_cores']} usable)",
+                     f"{cell(load, 2)}{' **busy**' if busy else ''}", machine.get("python"),
+                     machine.get("tensorflow"), machine.get("keras"), machine.get("opencv")])
+    note = (f"A load above {BUSY_LOAD:.0%} of the usable cores when a run started is marked **busy**: other "
+            "work shared the CPU and those figures understate the code's speed.")
+    return "## Machine\n\n" + table(["results", "date (UTC)", "CPU", "cores", "load at start", "Python",
+                                     "TensorFlow", "Keras", "OpenCV"], rows) + "\n\n" + note
+
+
+def live_pipeline_section(result):
+    """Frames/s, latency and time per stage of each pipeline and clip."""
+    settings = result["settings"]
+    rows = []
+    for run in result["runs"]:
+        if "error" in run:
+            rows.append([run["pipeline"], run["faces"], f"not run: {run['error']}"] + [None] * 9)
+            continue
+        stages = run["stages_ms"]
+        rows.append([run["pipeline"], run["faces"], run["fps"], run["latency"]["p50_ms"], run["latency"]["p95_ms"]]
+                    + [stages.get(stage) for stage in ("decode", "detect", "classify", "analyze", "draw", "encode")]
+                    + [run["faces_found_per_frame"]])
+    intro = (f"Every frame of a {settings['frames_per_clip']}-frame 640 x 480 clip ({settings['clip']}), "
+             f"model `{settings['model']}`, JPEG quality {settings['jpeg_quality']}. Stage columns are mean "
+             "milliseconds per frame; *analyze* is detect + classify + the rest of `analyze` (the peer does it "
+             "in one call).")
+    versions = sorted({run["peer_version"] for run in result["runs"] if "peer_version" in run})
+    if versions:
+        intro += f" *fer-pypi* is the `fer` package {', '.join(versions)} from PyPI, in `benchmarks/.venv-peer`."
+    return ("## Live pipeline (`live_pipeline.py`)\n\n" + intro + "\n\n"
+            + table(["pipeline", "faces", "frames/s", "p50 ms", "p95 ms", "decode", "detect", "classify",
+                     "analyze", "draw", "encode", "faces found"], rows))
+
+
+def web_viewers_section(result):
+    """Frames/s per viewer, source frames/s and server CPU for each viewer count."""
+    settings = result["settings"]
+    rows = [[run["viewers"], run["viewer_fps"]["min"], run["viewer_fps"]["mean"], run["source_fps"],
+             run["server_cpu_percent"], run["server_rss_mb"], run["failed_viewers"]] for run in result["runs"]]
+    intro = (f"{settings['server']}, source {settings['source']} at {cell(settings['clip_fps'])} frames/s, "
+             f"model `{settings['model']}`, {cell(settings['seconds_per_round'])} s per round. CPU: 100 % is one "
+             "core.")
+    return ("## Web viewers (`web_viewers.py`)\n\n" + intro + "\n\n"
+            + table(["viewers", "frames/s per viewer (min)", "(mean)", "source frames/s", "server CPU %",
+                     "server memory MiB", "failed viewers"], rows))
+
+
+def training_speed_section(result):
+    """Images/s of each input pipeline alone and of each training step."""
+    settings = result["settings"]
+    pipelines = [[run["feeder"], run["images_per_s"], run["batch_ms"]]
+                 for run in result["runs"] if run["part"] == "input pipeline"]
+    steps = [[run["architecture"], run["feeder"], run["images_per_s"], run["step_ms"], f"{run['parameters']:,}"]
+             for run in result["runs"] if run["part"] == "training step"]
+    intro = (f"{settings['images']} training faces from `{settings['data']}`, batches of {settings['batch_size']}, "
+             f"{settings['batches']} timed batches per pipeline and {settings['steps']} timed steps per model.")
+    return ("## Training speed (`training_speed.py`)\n\n" + intro + "\n\n"
+            + table(["input pipeline alone", "images/s", "ms per batch"], pipelines) + "\n\n"
+            + table(["model", "fed by", "images/s", "ms per step", "parameters"], steps))
+
+
+SECTIONS = {"live_pipeline": live_pipeline_section, "web_viewers": web_viewers_section,
+            "training_speed": training_speed_section}
+
+
+def render(results):
+    """The whole README text for ``{name: result}``."""
+    parts = ["# Benchmark results",
+             "Written by `python benchmarks/report.py` from the JSON files beside this one; "
+             "how to run each benchmark is in [../README.md](../README.md).",
+             machine_section(results)]
+    parts += [SECTIONS[name](result) for name, result in results.items() if name in SECTIONS]
+    return "\n\n".join(parts) + "\n"
+
+
+def read_results(folder):
+    """``{name: result}`` of the benchmark JSON files in ``folder``, in the order of :data:`SECTIONS`."""
+    found = {path.stem: json.loads(path.read_text()) for path in sorted(pathlib.Path(folder).glob("*.json"))}
+    order = list(SECTIONS) + sorted(set(found) - set(SECTIONS))
+    return {name: found[name] for name in order if name in found}
+
+
+def main(argv=None):
+    """Write ``README.md`` in the results folder."""
+    parser = argparse.ArgumentParser(prog="benchmarks/report.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--results", type=pathlib.Path, default=bench_common.RESULTS_DIR,
+                        help="folder of results JSON files [default: benchmarks/results]")
+    parser.add_argument("--output", type=pathlib.Path, help="Markdown file to write [default: README.md there]")
+    args = parser.parse_args(argv)
+    results = read_results(args.results)
+    if not results:
+        raise SystemExit(f"report.py: no results JSON in {args.results}; run the benchmarks first")
+    output = args.output or args.results / "README.md"
+    output.write_text(render(results))
+    print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Run every benchmark, then render benchmarks/results/README.md. Takes about 10 minutes on 2 cores.
+# Run it on a quiet machine: anything else using the CPU lowers every figure.
+# Usage: bash benchmarks/run_all.sh [MODEL_DIR]   (default: models/default; PYTHON=... picks the interpreter)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+MODEL="${1:-models/default}"
+PYTHON="${PYTHON:-python}"
+
+if [ ! -x benchmarks/.venv-peer/bin/python ]; then
+  bash benchmarks/setup_peer.sh "$PYTHON"
+fi
+"$PYTHON" benchmarks/live_pipeline.py --model "$MODEL"
+"$PYTHON" benchmarks/web_viewers.py --model "$MODEL"
+"$PYTHON" benchmarks/training_speed.py
+"$PYTHON" benchmarks/report.py
