@@ -162,6 +162,7 @@ class Broadcaster:
         self._thread = None  # the running thread; None once it has decided to stop
         self._last_thread = None  # the thread started last, joined before opening the source again
         self._stop = threading.Event()
+        self._closed = threading.Event()  # set once, when the server shuts down
         self._frame = None
         self._published = 0
         self._state = "stopped"
@@ -197,7 +198,7 @@ class Broadcaster:
         """
         with self.watching():
             last_number = 0
-            while True:
+            while not self._closed.is_set():
                 frame = self.next_frame(last_number, self.keepalive)
                 if frame is None:
                     frame = self._stalled_frame()
@@ -208,8 +209,8 @@ class Broadcaster:
     def next_frame(self, after, timeout):
         """The latest frame numbered above ``after``, waiting up to ``timeout`` s; else None."""
         with self._new_frame:
-            self._new_frame.wait_for(lambda: self._frame is not None and self._frame.number > after,
-                                     timeout)
+            self._new_frame.wait_for(lambda: self._closed.is_set() or (
+                self._frame is not None and self._frame.number > after), timeout)
             frame = self._frame
         return frame if frame is not None and frame.number > after else None
 
@@ -263,7 +264,7 @@ class Broadcaster:
 
     def _start_if_stopped(self):
         """Start a capture thread unless one is running; the caller holds ``self._lock``."""
-        if self._thread is not None and self._thread.is_alive():
+        if self._closed.is_set() or (self._thread is not None and self._thread.is_alive()):
             return
         with self._new_frame:
             self._frame = None  # a new viewer must not be shown the last session's picture
@@ -284,6 +285,13 @@ class Broadcaster:
                 self._set_state("stopped", "stopped")
         if thread is not None:
             thread.join(timeout)
+
+    def close(self, timeout=10.0):
+        """Shut down for good: stop the thread and end every viewer's stream (server exit)."""
+        self._closed.set()
+        self.stop(timeout)
+        with self._new_frame:
+            self._new_frame.notify_all()
 
     def _should_stop(self, stop):
         """True when stopped or idle; an idle thread gives up its handle under the lock."""

@@ -88,7 +88,7 @@ def main(argv=None):
     except OSError as error:
         parser.exit(1, f"main.py: error: cannot serve on {args.host}:{args.port}: {error}\n")
     finally:
-        app.extensions["fer"]["broadcaster"].stop()
+        app.extensions["fer"]["broadcaster"].close()
     return 0
 
 
@@ -106,6 +106,7 @@ def serve(app, args):
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
+        app.extensions["fer"]["broadcaster"].close()  # ends the open streams, so no worker is left waiting
         server.close()
 
 

@@ -263,6 +263,24 @@ def test_closing_the_mjpeg_generator_takes_the_viewer_out_at_once(recognizer, cl
     assert jpeg.endswith(b"\r\n") and len(jpeg) == length + 2
 
 
+def test_close_ends_every_viewers_stream_and_starts_nothing_new(recognizer, clip):
+    """At server shutdown no worker thread is left waiting on the stream."""
+    broadcaster = Broadcaster(str(clip), recognizer)
+    viewers = [broadcaster.frames() for _ in range(2)]
+    for frames in viewers:
+        next(frames)
+    broadcaster.close()
+    drained = []
+    for frames in viewers + [broadcaster.frames()]:
+        # each stream must end by itself instead of waiting for frames that will never come
+        reader = threading.Thread(target=lambda frames=frames: drained.append(len(list(frames))), daemon=True)
+        reader.start()
+        reader.join(5)
+        assert not reader.is_alive(), "a viewer's stream outlived close()"
+    assert drained[-1] == 0
+    assert broadcaster.viewers == 0 and not broadcaster.running
+
+
 def test_mjpeg_part_and_status_image():
     part = mjpeg_part(b"\xff\xd8jpeg\xff\xd9", 7)
     assert b"X-Frame-Number: 7\r\n" in part and b"Content-Length: 8\r\n" in part
