@@ -3,10 +3,13 @@
 Only the training split takes part. Each fold trains on the other K-1 folds, chooses its
 checkpoint on a stratified validation slice carved from those same folds, and is scored once,
 at the end, on its held-out fold. The held-out folds cover every training face exactly once, so
-their confusion matrices add up to one matrix over the whole training split.
+their confusion matrices add up to one matrix over the whole training split. Running the same
+command again continues a cut-off cross-validation: finished folds are kept, a fold cut off
+mid-training resumes from its last epoch.
 """
 
 import dataclasses
+import json
 import logging
 import pathlib
 
@@ -16,7 +19,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from . import artifacts
 from .data import Dataset, Split, load_dataset, stratified_holdout, subset
-from .training import train
+from .training import CHECKPOINT_DIR, train
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +65,7 @@ def fold_dataset(split, fold, labels):
 def cross_validate(config, folds, validation_fraction=VALIDATION_FRACTION):
     """Train one model per fold under ``config.output``/fold_k and write the summary."""
     output = pathlib.Path(config.output)
-    if (output / SETTINGS_FILE).exists():
-        raise FileExistsError(f"{output} already holds a cross-validation; choose another --output")
+    _check_unfinished_run(output, config)
     dataset = load_dataset(config.data, config.classes, config.skip_bad_rows, seed=config.seed)
     plan = fold_indices(dataset.train.labels, folds, config.seed, validation_fraction)
     output.mkdir(parents=True, exist_ok=True)
@@ -72,14 +74,32 @@ def cross_validate(config, folds, validation_fraction=VALIDATION_FRACTION):
     for number, fold in enumerate(plan, start=1):
         log.info("fold %d of %d: fit %d, validation %d, held out %d faces", number, folds,
                  len(fold.fit), len(fold.validation), len(fold.held_out))
-        fold_config = dataclasses.replace(config, output=str(output / f"fold_{number}"))
-        fold_dirs.append(train(fold_config, dataset=fold_dataset(dataset.train, fold, dataset.labels)))
+        fold_dir = output / f"fold_{number}"
+        if (fold_dir / artifacts.METRICS_FILE).is_file():
+            log.info("fold %d was finished by an earlier run: keeping it", number)
+            fold_dirs.append(fold_dir)
+            continue
+        fold_config = dataclasses.replace(config, output=str(fold_dir))
+        started = (fold_dir / CHECKPOINT_DIR).is_dir()
+        fold_dirs.append(train(fold_config, resume=started,
+                               dataset=fold_dataset(dataset.train, fold, dataset.labels)))
         keras.backend.clear_session()  # free the finished fold's graph before the next one
     summary = summarise(fold_dirs, dataset.labels)
     summary.update(folds=folds, seed=config.seed, validation_fraction=validation_fraction,
                    data=config.data, training_faces=len(dataset.train))
     write_summary(output, summary, config)
     return output
+
+
+def _check_unfinished_run(output, config):
+    """Let the same command continue a cut-off cross-validation; refuse anything else in ``output``."""
+    if (output / SUMMARY_FILE).exists():
+        raise FileExistsError(f"{output} already holds a cross-validation; choose another --output")
+    if (output / SETTINGS_FILE).exists():
+        if artifacts.read_json(output / SETTINGS_FILE) != json.loads(json.dumps(config.to_dict())):
+            raise FileExistsError(f"{output} already holds a cross-validation with other settings; "
+                                  "choose another --output")
+        log.info("continuing the cross-validation in %s", output)
 
 
 def summarise(fold_dirs, labels):

@@ -1,4 +1,5 @@
 import json
+import pathlib
 
 import numpy as np
 import pytest
@@ -47,9 +48,9 @@ def test_a_real_two_fold_run_writes_the_summary(sample_csv, tmp_path, monkeypatc
     seen = []
     real_train = crossval.train
 
-    def recording_train(config, dataset=None):
+    def recording_train(config, resume=False, dataset=None):
         seen.append(dataset)
-        return real_train(config, dataset=dataset)
+        return real_train(config, resume=resume, dataset=dataset)
 
     monkeypatch.setattr(crossval, "train", recording_train)
     output = crossval.cross_validate(tiny_config(sample_csv, tmp_path / "cv"), folds=2)
@@ -79,6 +80,27 @@ def test_a_real_two_fold_run_writes_the_summary(sample_csv, tmp_path, monkeypatc
     assert settings["model_options"] == {"widths": [8, 16, 16, 32]}
     with pytest.raises(FileExistsError, match="already holds a cross-validation"):
         crossval.cross_validate(tiny_config(sample_csv, output), folds=2)
+
+
+def test_the_same_command_continues_a_cut_off_cross_validation(sample_csv, tmp_path, monkeypatch):
+    output = tmp_path / "cv"
+    calls = []
+    real_train = crossval.train
+
+    def train_then_die(config, resume=False, dataset=None):
+        calls.append((pathlib.Path(config.output).name, resume))
+        if len(calls) == 2:
+            raise KeyboardInterrupt("cut off")  # as if the session ended during fold 2
+        return real_train(config, resume=resume, dataset=dataset)
+
+    monkeypatch.setattr(crossval, "train", train_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        crossval.cross_validate(tiny_config(sample_csv, output), folds=2)
+    with pytest.raises(FileExistsError, match="with other settings"):
+        crossval.cross_validate(tiny_config(sample_csv, output, epochs=2), folds=2)
+    crossval.cross_validate(tiny_config(sample_csv, output), folds=2)
+    assert calls[2:] == [("fold_2", False)]  # fold 1 kept, only fold 2 trained again
+    assert len(json.loads((output / "crossval.json").read_text())["per_fold"]) == 2
 
 
 def test_train_cli_refuses_folds_with_tune(sample_csv, tmp_path):
