@@ -4,23 +4,25 @@ A run's learning curves, confusion matrices, class counts and sample faces; the 
 cross-validation, side-by-side model comparisons and explanations of single faces.
 """
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only: never open a window
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+
+def _subplots(rows=1, columns=1, **options):
+    """A figure and its axes, made without pyplot: no backend switch, no window, nothing to close."""
+    figure = Figure(figsize=options.pop("figsize", None))
+    return figure, figure.subplots(rows, columns, **options)
 
 
 def _save(figure, path):
     figure.tight_layout()
     figure.savefig(path, dpi=100)
-    plt.close(figure)
     return path
 
 
 def plot_history(history, path):
     """Accuracy and loss per epoch, train beside validation."""
-    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    figure, axes = _subplots(1, 2, figsize=(10, 4))
     epochs = history["epoch"] + 1
     for axis, metric in zip(axes, ("accuracy", "loss")):
         axis.plot(epochs, history[metric], label="train")
@@ -38,7 +40,7 @@ def plot_confusion(matrix, labels, path, normalise=False, title=None):
     matrix = np.asarray(matrix, dtype=float)
     if normalise:
         matrix = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-    figure, axis = plt.subplots(figsize=(6.5, 5.5))
+    figure, axis = _subplots(figsize=(6.5, 5.5))
     image = axis.imshow(matrix, cmap="Blues")
     figure.colorbar(image, ax=axis)
     axis.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
@@ -57,7 +59,7 @@ def plot_confusion(matrix, labels, path, normalise=False, title=None):
 
 def plot_class_distribution(split_labels, labels, path):
     """Faces per class in each split, as grouped bars."""
-    figure, axis = plt.subplots(figsize=(8, 4))
+    figure, axis = _subplots(figsize=(8, 4))
     width = 0.8 / max(1, len(split_labels))
     positions = np.arange(len(labels))
     for offset, (name, values) in enumerate(split_labels.items()):
@@ -73,7 +75,7 @@ def plot_class_distribution(split_labels, labels, path):
 def plot_sample_faces(images, targets, labels, path, per_class=8, seed=0):
     """A grid with one row of sample faces per class."""
     rng = np.random.default_rng(seed)
-    figure, axes = plt.subplots(len(labels), per_class, figsize=(per_class * 0.9, len(labels) * 1.0))
+    figure, axes = _subplots(len(labels), per_class, figsize=(per_class * 0.9, len(labels) * 1.0))
     axes = np.atleast_2d(axes)
     for row, name in enumerate(labels):
         indices = np.flatnonzero(targets == row)
@@ -98,7 +100,7 @@ def _horizontal_bars(axis, values, labels, title, xlabel="score"):
 
 def plot_bars(values, labels, path, title, xlabel="score"):
     """Horizontal bars, one per label (used for scores and per-class figures)."""
-    figure, axis = plt.subplots(figsize=(5, 0.4 * len(labels) + 1))
+    figure, axis = _subplots(figsize=(5, 0.4 * len(labels) + 1))
     _horizontal_bars(axis, values, labels, title, xlabel)
     return _save(figure, path)
 
@@ -123,7 +125,7 @@ def plot_folds(per_fold, mean, std, path, metrics=("accuracy", "macro_f1")):
     """Held-out accuracy and macro-F1 of each cross-validation fold, then their mean ± std."""
     series = {f"fold {fold['fold']}": [fold[name] for name in metrics] for fold in per_fold}
     series["mean ± std"] = [mean[name] for name in metrics]
-    figure, axis = plt.subplots(figsize=(7, 4))
+    figure, axis = _subplots(figsize=(7, 4))
     _grouped_bars(axis, series, [METRIC_NAMES.get(name, name) for name in metrics],
                   errors={"mean ± std": [std[name] for name in metrics]})
     axis.set_title(f"held-out figures of {len(per_fold)} folds")
@@ -136,7 +138,7 @@ def plot_comparison(summary, labels, path, title="model comparison"):
 
     ``summary`` maps a model name to ``{"accuracy", "macro_f1", "recall": {label: value}}``.
     """
-    figure, (overall, per_class) = plt.subplots(
+    figure, (overall, per_class) = _subplots(
         1, 2, figsize=(4 + 1.2 * len(labels), 4.5),
         gridspec_kw={"width_ratios": [1, max(2, len(labels) / 2)]})
     _grouped_bars(overall, {name: [figures["accuracy"], figures["macro_f1"]]
@@ -153,7 +155,7 @@ def plot_comparison(summary, labels, path, title="model comparison"):
 def plot_explanation(explanations, labels, path):
     """One row per face: the face, its Grad-CAM heat map or layer activations, its scores."""
     columns = 2 + max(len(explanation.maps) for explanation in explanations)
-    figure, axes = plt.subplots(len(explanations), columns, figsize=(2.2 * columns, 2.4 * len(explanations)),
+    figure, axes = _subplots(len(explanations), columns, figsize=(2.2 * columns, 2.4 * len(explanations)),
                                 squeeze=False)
     for row, explanation in zip(axes, explanations):
         gray_face = explanation.face.squeeze()
