@@ -1,9 +1,11 @@
 """Frames per second of the live pipeline, end to end, on 640 x 480 clips of 1, 2 and 4 real faces.
 
 Every frame of a clip goes through what the web stream does to it, without a display:
-decode (``cv2.VideoCapture.read``), ``EmotionRecognizer.analyze`` (detect on a shrunk grey
-frame, one batched model call, tracking), ``annotate`` and a JPEG encode at the stream's
-quality. Each stage is timed; frames/s counts every frame read, none skipped.
+decode (``cv2.VideoCapture.read``), ``EmotionRecognizer.analyze`` (find the faces around
+those of the frame before, with a whole-frame search on a shrunk grey frame every 8 frames;
+one batched model call; tracking), ``annotate`` and a JPEG encode at the stream's quality.
+Each stage is timed; frames/s counts every frame read, none skipped. ``ours, full search``
+is the same pipeline searching every whole frame (``full_search_every=1``).
 
 Two references run on the same clips:
 
@@ -91,24 +93,30 @@ class StageClock:
 class OurPipeline:
     """``EmotionRecognizer.analyze`` + ``annotate`` + the stream's JPEG encode, its stages timed."""
 
-    name = "ours"
-
-    def __init__(self, model_dir, quality):
+    def __init__(self, model_dir, quality, full_search_every=None):
         from fer.recognizer import EmotionRecognizer
         from fer.stream import encode_jpeg
 
-        self.recognizer = EmotionRecognizer(model_dir)
+        options = {} if full_search_every is None else {"full_search_every": full_search_every}
+        self.recognizer = EmotionRecognizer(model_dir, **options)
+        self.name = "ours" if full_search_every is None else f"ours, full search every {full_search_every}"
         self.encode_jpeg = encode_jpeg
         self.quality = quality
         self.clock = StageClock()
         # Time detection and the model from inside analyze(), so the real code path runs unchanged.
         detector = self.recognizer.detector
         detector.detect = self.clock.wrap("detect", detector.detect)
+        detector.detect_near = self.clock.wrap("detect", detector.detect_near)
         self.recognizer.classify_faces = self.clock.wrap("classify", self.recognizer.classify_faces)
 
     def reset(self):
-        """Forget tracked faces before a new clip."""
+        """Forget followed and tracked faces before a new clip."""
         self.recognizer.reset()
+        self.recognizer.follower.full_searches = 0
+
+    def counters(self, frames):
+        """Whole-frame face searches per frame of the last pass."""
+        return {"full_searches_per_frame": round(self.recognizer.follower.full_searches / frames, 3)}
 
     def process(self, frame):
         """Analyse, draw and encode one frame; returns ``(stage seconds, faces found)``."""
@@ -142,6 +150,10 @@ class NaivePipeline:
 
     def reset(self):
         """Nothing to forget: tutorials keep no state between frames."""
+
+    def counters(self, frames):
+        """A whole-frame search on every frame."""
+        return {"full_searches_per_frame": 1.0}
 
     def process(self, frame):
         """Detect, classify face by face, draw and encode; returns ``(stage seconds, faces found)``."""
@@ -205,7 +217,7 @@ def time_clip(pipeline, path, warmup):
         wall = time.perf_counter() - started
     finally:
         capture.release()
-    return bench_common.frame_summary(frame_stages, faces_found, wall)
+    return {**bench_common.frame_summary(frame_stages, faces_found, wall), **pipeline.counters(len(frame_stages))}
 
 
 def run_peer(clips, quality, warmup, modes, timeout):
@@ -272,7 +284,9 @@ def main(argv=None):
     runs = []
     with tempfile.TemporaryDirectory(prefix="fer-bench-clips-") as folder:
         clips = write_clips(folder, args.faces, args.frames, CLIP_FPS)
-        for pipeline in (OurPipeline(args.model, quality), NaivePipeline(args.model, quality)):
+        pipelines = (OurPipeline(args.model, quality), OurPipeline(args.model, quality, full_search_every=1),
+                     NaivePipeline(args.model, quality))
+        for pipeline in pipelines:
             for count, path in clips.items():
                 summary = time_clip(pipeline, path, args.warmup)
                 runs.append({"pipeline": pipeline.name, "faces": count, **summary})

@@ -26,6 +26,11 @@ def cell(value, digits=1):
     return str(value)
 
 
+def percent(share):
+    """A share 0-1 as a percentage cell, or ``None`` when unknown."""
+    return None if share is None else f"{share:.0%}"
+
+
 def table(header, rows):
     """A Markdown table."""
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
@@ -56,22 +61,23 @@ def live_pipeline_section(result):
     rows = []
     for run in result["runs"]:
         if "error" in run:
-            rows.append([run["pipeline"], run["faces"], f"not run: {run['error']}"] + [None] * 9)
+            rows.append([run["pipeline"], run["faces"], f"not run: {run['error']}"] + [None] * 10)
             continue
         stages = run["stages_ms"]
         rows.append([run["pipeline"], run["faces"], run["fps"], run["latency"]["p50_ms"], run["latency"]["p95_ms"]]
                     + [stages.get(stage) for stage in ("decode", "detect", "classify", "analyze", "draw", "encode")]
-                    + [run["faces_found_per_frame"]])
+                    + [run["faces_found_per_frame"], percent(run.get("full_searches_per_frame"))])
     intro = (f"Every frame of a {settings['frames_per_clip']}-frame 640 x 480 clip ({settings['clip']}), "
              f"model `{settings['model']}`, JPEG quality {settings['jpeg_quality']}. Stage columns are mean "
              "milliseconds per frame; *analyze* is detect + classify + the rest of `analyze` (the peer does it "
-             "in one call).")
+             "in one call); *full searches* is the share of frames searched whole for faces (the others are searched "
+             "only around the faces of the frame before).")
     versions = sorted({run["peer_version"] for run in result["runs"] if "peer_version" in run})
     if versions:
         intro += f" *fer-pypi* is the `fer` package {', '.join(versions)} from PyPI, in `benchmarks/.venv-peer`."
     return ("## Live pipeline (`live_pipeline.py`)\n\n" + intro + "\n\n"
             + table(["pipeline", "faces", "frames/s", "p50 ms", "p95 ms", "decode", "detect", "classify",
-                     "analyze", "draw", "encode", "faces found"], rows))
+                     "analyze", "draw", "encode", "faces found", "full searches"], rows))
 
 
 def web_viewers_section(result):

@@ -45,6 +45,10 @@ def build_parser():
     parser.add_argument("--detect-width", type=int, default=320, metavar="W",
                         help="shrink frames to W pixels across for face detection (faster; 0: full resolution; "
                         "raise it when faces are under ~100 px) [default: 320]")
+    parser.add_argument("--full-search-every", type=int, default=8, metavar="N",
+                        help="search the whole frame for faces every N frames and in between only around the "
+                        "faces already found (faster; a new face shows up at most N-1 frames late; 1: search "
+                        "every whole frame) [default: 8]")
     return parser
 
 
@@ -54,6 +58,8 @@ def check_args(args):
         raise ValueError(f"--max-frames must be at least 1, got {args.max_frames}")
     if args.detect_width < 0 or 0 < args.detect_width < 32:
         raise ValueError(f"--detect-width must be 0 (full resolution) or at least 32, got {args.detect_width}")
+    if args.full_search_every < 1:
+        raise ValueError(f"--full-search-every must be at least 1, got {args.full_search_every}")
 
 
 def make_recognizer(args):
@@ -63,7 +69,8 @@ def make_recognizer(args):
     from .recognizer import DEFAULT_MODEL_DIR, EmotionRecognizer
 
     detector = FaceDetector(detect_width=args.detect_width or None)
-    return EmotionRecognizer(args.model or DEFAULT_MODEL_DIR, detector=detector, smoothing=args.smoothing)
+    return EmotionRecognizer(args.model or DEFAULT_MODEL_DIR, detector=detector, smoothing=args.smoothing,
+                             full_search_every=args.full_search_every)
 
 
 def frames_of(source, max_frames):

@@ -1,8 +1,9 @@
 """Live emotion recognition: detect faces in a frame, classify them in one batch, smooth, draw.
 
-An :class:`EmotionRecognizer` loads its model and face detector once. Each frame costs one
-detection and at most one model call, whatever the number of faces: every crop goes through
-:func:`fer.preprocessing.faces_to_batch`, the same path the training data took. One
+An :class:`EmotionRecognizer` loads its model and face detector once. Each video frame costs
+one face search (around the faces of the frame before, or of the whole frame: see
+:mod:`fer.follower`) and at most one model call, whatever the number of faces: every crop goes
+through :func:`fer.preprocessing.faces_to_batch`, the same path the training data took. One
 recognizer may serve several threads (the web stream and uploads): they take turns.
 """
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from .artifacts import load_model
 from .detector import FaceDetector
+from .follower import FaceFollower
 from .drawing import draw_faces
 from .preprocessing import faces_to_batch, to_gray
 from .tracking import FaceTracker
@@ -22,6 +24,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "models" / "default"
 """The model directory the demo uses unless told otherwise."""
+WARM_BATCH_SIZES = 4
+"""Face counts whose model call is compiled at start-up; a larger count compiles on first sight."""
 
 
 def crop_faces(frame, boxes):
@@ -40,14 +44,23 @@ def face_result(box, scores, labels):
 class EmotionRecognizer:
     """Finds faces in frames and scores their emotions with a trained model directory."""
 
-    def __init__(self, model_dir=DEFAULT_MODEL_DIR, detector=None, smoothing=True):
-        """Load the model (and, unless one is given, a default :class:`FaceDetector`) once."""
+    def __init__(self, model_dir=DEFAULT_MODEL_DIR, detector=None, smoothing=True, full_search_every=8,
+                 jit_compile=True):
+        """Load the model (and, unless one is given, a default :class:`FaceDetector`) once.
+
+        ``full_search_every`` is how often video frames are searched whole (see
+        :class:`~fer.follower.FaceFollower`; 1: every frame). ``jit_compile`` runs the model
+        through XLA, which trims a fixed cost off each call (the scores stay equal to 1e-6).
+        """
         loaded = load_model(model_dir)
         self.model = loaded.model
         self.model_dir = loaded.directory
         self.labels = tuple(loaded.labels)
         self.input_size = loaded.input_size
+        if jit_compile:
+            self.model.compile(jit_compile=True)
         self.detector = detector if detector is not None else FaceDetector()
+        self.follower = FaceFollower(self.detector, full_search_every)
         self.tracker = FaceTracker()
         self._smoothing = bool(smoothing)
         self.model_calls = 0
@@ -69,8 +82,9 @@ class EmotionRecognizer:
         self.tracker.reset()
 
     def reset(self):
-        """Forget the tracked faces (a new video or source)."""
+        """Forget the followed and tracked faces (a new video or source)."""
         with self._lock:
+            self.follower.reset()
             self.tracker.reset()
 
     def classify_faces(self, faces):
@@ -88,29 +102,29 @@ class EmotionRecognizer:
     def _infer(self, batch):
         """Scores for a uint8 batch from Keras's compiled predict step.
 
-        ``predict_on_batch`` reuses one traced graph (about 2 ms for a few faces on a CPU);
-        ``model.predict`` sets up a dataset and callbacks on every call (about 90 ms) and an
-        eager ``model(batch)`` runs layer by layer in Python (about 12 ms).
+        ``predict_on_batch`` reuses one traced graph per batch size (about 2.5 ms for two
+        faces of the default model on a CPU, with XLA); ``model.predict`` sets up a dataset
+        and callbacks on every call (about 90 ms) and an eager ``model(batch)`` runs layer by
+        layer in Python (about 12 ms).
         """
         return np.asarray(self.model.predict_on_batch(batch.astype(np.float32)), np.float32)
 
     def _warm_up(self):
-        """Trace the predict step now for one face and for several, not on the first frames."""
-        for faces in (1, 2):
+        """Trace (and compile) the predict step now for one to four faces, not on live frames."""
+        for faces in range(1, WARM_BATCH_SIZES + 1):
             self._infer(np.zeros((faces, self.input_size, self.input_size, 1), np.uint8))
 
-    def analyze(self, frame, smoothing=None):
-        """One dict per face in the BGR (or grey) frame: box, emotion, confidence and scores.
+    def analyze(self, frame, still=False):
+        """One dict per face in the BGR (or grey) video frame: box, emotion, confidence and scores.
 
-        ``smoothing=False`` scores a picture on its own (an upload), leaving the face tracks
-        of the video alone; ``None`` follows :attr:`smoothing`.
+        ``still=True`` scores a picture on its own (an upload): the whole picture is searched,
+        its scores are not smoothed, and the faces followed in the video stay as they were.
         """
         gray_frame = to_gray(frame)
-        smooth = self._smoothing if smoothing is None else smoothing
         with self._lock:
-            boxes = self.detector.detect(gray_frame)
+            boxes = self.detector.detect(gray_frame) if still else self.follower.detect(gray_frame)
             scores = self.classify_faces(crop_faces(gray_frame, boxes))
-            if smooth:
+            if self._smoothing and not still:
                 _, scores = self.tracker.update(boxes, scores)
         return [face_result(box, row, self.labels) for box, row in zip(boxes, scores)]
 

@@ -140,7 +140,7 @@ def _add_api_routes(app, recognizer, broadcaster):
             image = decode_image(data)
         except UploadError as error:
             return flask.jsonify(error=str(error)), 400
-        return flask.jsonify(recognizer.analyze(image, smoothing=False))  # each upload stands alone
+        return flask.jsonify(recognizer.analyze(image, still=True))  # each upload stands alone
 
     @app.get("/healthz")
     def healthz():

@@ -78,14 +78,17 @@ def check_common_keys(results, name):
 def test_live_pipeline_times_every_frame_of_each_clip(finished):
     results = finished("live_pipeline")
     check_common_keys(results, "live_pipeline")
-    ours = {(run["pipeline"], run["faces"]): run for run in results["runs"] if run["pipeline"] in ("ours", "naive")}
-    assert set(ours) == {("ours", 1), ("ours", 2), ("naive", 1), ("naive", 2)}
+    ours = {(run["pipeline"], run["faces"]): run for run in results["runs"] if not run["pipeline"].startswith("fer-")}
+    full = "ours, full search every 1"
+    assert set(ours) == {(pipeline, faces) for pipeline in ("ours", full, "naive") for faces in (1, 2)}
     for run in ours.values():
         assert run["frames"] == FRAMES  # every frame of the clip, none skipped
         assert run["fps"] > 0
         assert run["latency"]["p50_ms"] <= run["latency"]["p95_ms"]
         assert {"decode", "detect", "classify", "analyze", "draw", "encode"} <= set(run["stages_ms"])
-    assert ours[("ours", 2)]["faces_found_per_frame"] == 2.0
+    assert ours[("ours", 2)]["faces_found_per_frame"] == ours[(full, 2)]["faces_found_per_frame"] == 2.0
+    assert ours[(full, 2)]["full_searches_per_frame"] == 1.0
+    assert ours[("ours", 2)]["full_searches_per_frame"] <= 0.5  # the faces were followed between full searches
     assert results["settings"]["jpeg_quality"] == 80
 
 

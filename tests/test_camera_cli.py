@@ -95,6 +95,7 @@ def test_image_folder_source(tiny_model_dir, tmp_path, capsys):
     (["97"], "cannot open webcam 97"),
     (["CLIP", "--max-frames", "0"], "--max-frames must be at least 1"),
     (["CLIP", "--detect-width", "8"], "--detect-width must be"),
+    (["CLIP", "--full-search-every", "0"], "--full-search-every must be at least 1"),
     (["CLIP", "--model", "MISSING"], "no model.json"),
     (["CLIP", "--model", "MODEL", "--output", "OUT/annotated.gif"], ".mp4 or .avi"),
 ])
@@ -109,7 +110,7 @@ def test_errors_exit_2_with_one_line(arguments, reason, clip, tiny_model_dir, tm
 def test_help_explains_every_option():
     text = build_parser().format_help()
     for option in ("SOURCE", "--model", "--output", "--csv", "--chart", "--max-frames", "--no-smoothing",
-                   "--detect-width"):
+                   "--detect-width", "--full-search-every"):
         assert option in text
 
 

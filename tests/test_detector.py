@@ -99,3 +99,46 @@ def test_empty_or_foreign_cascade_is_a_clear_error(tmp_path, text):
 def test_bad_settings_are_refused(settings):
     with pytest.raises(ValueError):
         FaceDetector(**settings)
+
+
+def test_detect_near_finds_each_face_again_after_it_moved(detector):
+    for start in range(0, len(FACES), 9):
+        faces = [FACES[start % len(FACES)], FACES[(start + 5) % len(FACES)]]
+        before, _ = compose_scene(faces, frame_index=0, face_size=140, motion=20)
+        after, truth = compose_scene(faces, frame_index=6, face_size=140, motion=20)
+        found = detector.detect_near(after, detector.detect(before))
+        assert None not in found
+        assert matched(found, truth) == len(truth)
+        assert all(len(box) == 4 and all(type(value) is int for value in box) for box in found)
+
+
+def test_detect_near_reports_a_face_that_left_as_none(detector):
+    frame, truth = compose_scene(FACES[:2], face_size=140)
+    empty = gradient_background()
+    half_empty, _ = compose_scene(FACES[:2], face_size=140)
+    x, y, w, h = truth[1]
+    half_empty[y:y + h, x:x + w] = empty[y:y + h, x:x + w]
+    found = detector.detect_near(half_empty, detector.detect(frame))
+    assert found[1] is None and matched([found[0]], truth[:1]) == 1
+    assert detector.detect_near(empty, []) == []
+
+
+def test_detect_near_costs_less_than_a_full_search(detector):
+    """Not a timing test: the cascade sees fewer pixels around the faces than in the whole frame."""
+    frame, truth = compose_scene(FACES[:2], face_size=140)
+    searched = []
+    real_search = detector.cascade.detectMultiScale
+
+    class CountingCascade:
+        def detectMultiScale(self, image, **settings):
+            searched.append(image.size)
+            return real_search(image, **settings)
+
+    original, detector.cascade = detector.cascade, CountingCascade()
+    try:
+        detector.detect(frame)
+        full_pixels = searched.pop()
+        detector.detect_near(frame, truth)
+    finally:
+        detector.cascade = original
+    assert len(searched) == 2 and sum(searched) < full_pixels / 4
