@@ -83,7 +83,7 @@ class FaceDetector:
         # OpenCV's parallel search returns faces in no fixed order; sort them so that results are repeatable.
         return sorted(_to_frame_box(box, scale, width, height) for box in found)
 
-    def detect_near(self, frame, boxes, margin=0.4, face_pixels=48, size_range=(0.8, 1.25)):
+    def detect_near(self, frame, boxes, margin=0.25, face_pixels=48, size_range=(0.8, 1.25)):
         """Each face of ``boxes`` found again in ``frame``: a list of boxes, ``None`` where it is gone.
 
         Face ``(x, y, w, h)`` is searched for only within ``margin * w`` of its box, shrunk so

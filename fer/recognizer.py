@@ -16,6 +16,7 @@ import numpy as np
 from .artifacts import load_model
 from .detector import FaceDetector
 from .follower import FaceFollower
+from .inference import make_scorer
 from .drawing import draw_faces
 from .preprocessing import faces_to_batch, to_gray
 from .tracking import FaceTracker
@@ -24,8 +25,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "models" / "default"
 """The model directory the demo uses unless told otherwise."""
-WARM_BATCH_SIZES = 4
-"""Face counts whose model call is compiled at start-up; a larger count compiles on first sight."""
+WARM_BATCH_SIZES = 2
+"""Face counts the model runs for at start-up, so that the first frames do not pay for set-up."""
 
 
 def crop_faces(frame, boxes):
@@ -45,20 +46,19 @@ class EmotionRecognizer:
     """Finds faces in frames and scores their emotions with a trained model directory."""
 
     def __init__(self, model_dir=DEFAULT_MODEL_DIR, detector=None, smoothing=True, full_search_every=8,
-                 jit_compile=True):
+                 engine="litert"):
         """Load the model (and, unless one is given, a default :class:`FaceDetector`) once.
 
         ``full_search_every`` is how often video frames are searched whole (see
-        :class:`~fer.follower.FaceFollower`; 1: every frame). ``jit_compile`` runs the model
-        through XLA, which trims a fixed cost off each call (the scores stay equal to 1e-6).
+        :class:`~fer.follower.FaceFollower`; 1: every frame). ``engine`` runs the model:
+        ``litert`` (exported at start-up, fastest on CPUs) or ``keras`` (see :mod:`fer.inference`).
         """
         loaded = load_model(model_dir)
         self.model = loaded.model
         self.model_dir = loaded.directory
         self.labels = tuple(loaded.labels)
         self.input_size = loaded.input_size
-        if jit_compile:
-            self.model.compile(jit_compile=True)
+        self.scorer = make_scorer(self.model, engine)
         self.detector = detector if detector is not None else FaceDetector()
         self.follower = FaceFollower(self.detector, full_search_every)
         self.tracker = FaceTracker()
@@ -100,17 +100,15 @@ class EmotionRecognizer:
             return self._infer(batch)
 
     def _infer(self, batch):
-        """Scores for a uint8 batch from Keras's compiled predict step.
+        """Scores for a uint8 batch, one call of the scorer.
 
-        ``predict_on_batch`` reuses one traced graph per batch size (about 2.5 ms for two
-        faces of the default model on a CPU, with XLA); ``model.predict`` sets up a dataset
-        and callbacks on every call (about 90 ms) and an eager ``model(batch)`` runs layer by
-        layer in Python (about 12 ms).
+        ``model.predict``, the tutorials' way, sets up a dataset and callbacks on every call
+        (about 90 ms) and an eager ``model(batch)`` runs layer by layer in Python (about 12 ms).
         """
-        return np.asarray(self.model.predict_on_batch(batch.astype(np.float32)), np.float32)
+        return self.scorer(batch.astype(np.float32))
 
     def _warm_up(self):
-        """Trace (and compile) the predict step now for one to four faces, not on live frames."""
+        """Run the model now for one to a few faces (tracing, allocation), not on live frames."""
         for faces in range(1, WARM_BATCH_SIZES + 1):
             self._infer(np.zeros((faces, self.input_size, self.input_size, 1), np.uint8))
 
