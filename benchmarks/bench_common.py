@@ -109,11 +109,14 @@ def shown_path(path):
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def write_results(path, name, settings, runs):
-    """Write ``{"benchmark", "machine", "settings", "runs"}`` as JSON to ``path``; returns the path."""
+def write_results(path, name, settings, runs, machine):
+    """Write ``{"benchmark", "machine", "settings", "runs"}`` as JSON to ``path``; returns the path.
+
+    ``machine`` is :func:`machine_info` taken as the run started, before its own load.
+    """
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    results = {"benchmark": name, "machine": machine_info(), "settings": settings, "runs": runs}
+    results = {"benchmark": name, "machine": machine, "settings": settings, "runs": runs}
     path.write_text(json.dumps(results, indent=2) + "\n")
     return path
 

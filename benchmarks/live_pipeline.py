@@ -277,6 +277,7 @@ def main(argv=None):
     """Run every pipeline on every clip and write the results JSON."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    machine = bench_common.machine_info()  # the load before this run adds its own
     bench_common.check_model_dir(parser, args.model)
     if max(args.faces) > 4:
         parser.error("--faces takes counts up to 4 (a 640 x 480 scene holds 4 faces)")
@@ -298,7 +299,7 @@ def main(argv=None):
     settings = {"model": bench_common.shown_path(args.model), "frames_per_clip": args.frames, "faces": args.faces,
                 "warmup_frames": args.warmup, "frame_size": [640, 480], "clip": f"mp4v, {CLIP_FPS:g} fps",
                 "jpeg_quality": quality, "peer_modes": args.peer_modes}
-    path = bench_common.write_results(args.output, NAME, settings, runs)
+    path = bench_common.write_results(args.output, NAME, settings, runs, machine)
     print(f"wrote {path}", file=sys.stderr)
     return 0
 

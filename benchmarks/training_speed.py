@@ -144,6 +144,7 @@ def build_parser():
 def main(argv=None):
     """Time the pipelines, then the training steps, and write the results JSON."""
     args = build_parser().parse_args(argv)
+    machine = bench_common.machine_info()  # the load before this run adds its own
     from fer.training import TrainConfig, build_compiled_model
 
     dataset, images, labels = training_faces(args.data, args.images)
@@ -174,7 +175,7 @@ def main(argv=None):
                 "batches": args.batches, "steps": args.steps, "warmup": args.warmup,
                 "architectures": args.architectures, "model_options": args.model_options,
                 "compiled_as": {key: defaults[key] for key in ("optimizer", "schedule", "label_smoothing")}}
-    path = bench_common.write_results(args.output, NAME, settings, runs)
+    path = bench_common.write_results(args.output, NAME, settings, runs, machine)
     print(f"wrote {path}", file=sys.stderr)
     return 0
 

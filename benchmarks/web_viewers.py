@@ -243,6 +243,7 @@ def main(argv=None):
     """Start the server, run one round per viewer count, stop it, write the results JSON."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    machine = bench_common.machine_info()  # the load before this run adds its own
     bench_common.check_model_dir(parser, args.model)
     runs = []
     with tempfile.TemporaryDirectory(prefix="fer-bench-web-") as folder:
@@ -259,7 +260,7 @@ def main(argv=None):
     settings = {"model": bench_common.shown_path(args.model), "source": "mp4v 640 x 480, 2 faces, looping",
                 "clip_fps": args.clip_fps, "seconds_per_round": args.seconds, "viewers": args.viewers,
                 "server": "main.py (waitress) on 127.0.0.1"}
-    path = bench_common.write_results(args.output, NAME, settings, runs)
+    path = bench_common.write_results(args.output, NAME, settings, runs, machine)
     print(f"wrote {path}", file=sys.stderr)
     return 0
 
