@@ -48,6 +48,11 @@ class Frame:
     message: str
     created: float
 
+    @functools.cached_property
+    def part(self):
+        """The frame as one part of the MJPEG stream, built once and sent to every viewer."""
+        return mjpeg_part(self.jpeg, self.number)
+
 
 def encode_jpeg(image, quality=80):
     """Encode a BGR image as JPEG bytes."""
@@ -109,7 +114,7 @@ def mjpeg(frames):
     """
     with contextlib.closing(frames):
         for frame in frames:
-            yield mjpeg_part(frame.jpeg, frame.number)
+            yield frame.part
 
 
 def backoff_delay(attempt, first=0.5, longest=10.0):
@@ -385,6 +390,7 @@ class Broadcaster:
             self.frames_analysed += 1
             self._set_state("live", f"{len(faces)} face(s) in view")
             self._frame = Frame(self._next_number(), jpeg, tuple(faces), "live", self._message, time.time())
+            self._frame.part  # built here, once, rather than by the first viewer to wake
             self._new_frame.notify_all()
 
     def _publish_error(self, message):
