@@ -15,9 +15,9 @@ import numpy as np
 
 from .artifacts import load_model
 from .detector import FaceDetector
+from .drawing import draw_faces
 from .follower import FaceFollower
 from .inference import make_scorer
-from .drawing import draw_faces
 from .preprocessing import faces_to_batch, to_gray
 from .tracking import FaceTracker
 

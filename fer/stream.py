@@ -47,11 +47,11 @@ class Frame:
     state: str
     message: str
     created: float
+    part: bytes = dataclasses.field(init=False, repr=False)
+    """The frame as one part of the MJPEG stream, built once here and sent to every viewer."""
 
-    @functools.cached_property
-    def part(self):
-        """The frame as one part of the MJPEG stream, built once and sent to every viewer."""
-        return mjpeg_part(self.jpeg, self.number)
+    def __post_init__(self):
+        object.__setattr__(self, "part", mjpeg_part(self.jpeg, self.number))  # frozen: set once
 
 
 def encode_jpeg(image, quality=80):
@@ -390,7 +390,6 @@ class Broadcaster:
             self.frames_analysed += 1
             self._set_state("live", f"{len(faces)} face(s) in view")
             self._frame = Frame(self._next_number(), jpeg, tuple(faces), "live", self._message, time.time())
-            self._frame.part  # built here, once, rather than by the first viewer to wake
             self._new_frame.notify_all()
 
     def _publish_error(self, message):

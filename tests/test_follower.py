@@ -61,7 +61,7 @@ def test_a_face_that_walks_in_appears_by_the_next_full_search():
 def test_a_lost_face_makes_that_frame_a_full_search():
     detector = CountingDetector()
     follower = FaceFollower(detector, full_search_every=100)
-    frame, truth = compose_scene(FACES[:2], face_size=130)
+    frame, _ = compose_scene(FACES[:2], face_size=130)
     assert len(follower.detect(frame)) == 2
     moved, moved_truth = compose_scene(FACES[:1], face_size=130)  # one face left, the other jumped
     assert all_found(follower.detect(moved), moved_truth)
