@@ -3,6 +3,7 @@
 import argparse
 import logging
 import pathlib
+import signal
 import sys
 
 log = logging.getLogger(__name__)
@@ -92,8 +93,23 @@ def main(argv=None):
     return 0
 
 
+def stop_on_signals():
+    """Make Ctrl+C (SIGINT) and SIGTERM (``kill``, ``docker stop``) end the server cleanly.
+
+    Python ignores SIGINT for good when it starts with SIGINT ignored, as a program started in
+    the background by a shell script does; SIGTERM would otherwise end it without releasing
+    the camera or closing the streams.
+    """
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, interrupt)
+
+
 def serve(app, args):
-    """Run the chosen server until Ctrl+C."""
+    """Run the chosen server until Ctrl+C or SIGTERM."""
+    stop_on_signals()
     if args.server == "flask":
         log.info("demo at %s (Flask development server)", server_url(args.host, args.port))
         app.run(host=args.host, port=args.port, threaded=True, debug=False, use_reloader=False)

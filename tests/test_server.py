@@ -217,10 +217,17 @@ def test_main_refuses_a_missing_model_directory_in_one_line(tmp_path):
     assert result.stderr.strip().count("\n") == 0 and "does not exist" in result.stderr
 
 
-def test_main_serves_the_demo_with_waitress(tiny_model_dir, tmp_path):
+def ignore_sigint():
+    """What a shell does to a program it starts in the background: SIGINT ignored from the start."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_main_serves_the_demo_with_waitress_and_stops_cleanly(tiny_model_dir, tmp_path, stop_signal):
     command = [sys.executable, str(ROOT / "main.py"), "--port", "0", "--model", str(tiny_model_dir),
                "--source", str(tmp_path / "missing.mp4"), "--threads", "8"]
-    process = subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=ignore_sigint)
     lines = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True).start()
     try:
@@ -233,7 +240,7 @@ def test_main_serves_the_demo_with_waitress(tiny_model_dir, tmp_path):
             health = json.load(response)
         assert health["status"] == "ok" and health["model_loaded"]
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop_signal)
         try:
             process.wait(30)
         finally:
