@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "models" / "default"
 """The model directory the demo uses unless told otherwise."""
-WARM_BATCH_SIZES = 2
+WARM_FACE_COUNTS = (1, 2)
 """Face counts the model runs for at start-up, so that the first frames do not pay for set-up."""
 
 
@@ -68,8 +68,8 @@ class EmotionRecognizer:
         # state too: one thread at a time runs a frame through them.
         self._lock = threading.RLock()
         self._warm_up()
-        log.info("emotion model %s: %d classes, %d x %d input", self.model_dir, len(self.labels),
-                 self.input_size, self.input_size)
+        log.info("emotion model %s: %d classes, %d x %d input, run by %s", self.model_dir, len(self.labels),
+                 self.input_size, self.input_size, self.scorer.engine)
 
     @property
     def smoothing(self):
@@ -109,7 +109,7 @@ class EmotionRecognizer:
 
     def _warm_up(self):
         """Run the model now for one to a few faces (tracing, allocation), not on live frames."""
-        for faces in range(1, WARM_BATCH_SIZES + 1):
+        for faces in WARM_FACE_COUNTS:
             self._infer(np.zeros((faces, self.input_size, self.input_size, 1), np.uint8))
 
     def analyze(self, frame, still=False):
