@@ -49,22 +49,50 @@ def build_ensemble(members, name="ensemble"):
     return keras.Model(inputs, average, name=name)
 
 
-def make_ensemble(member_dirs, output, data=None):
-    """Load the member directories, save their ensemble to ``output``; with ``data``, score it too.
+def _member_summary(member, dataset):
+    """What the ensemble report says of one member: its name, metadata, history and own metrics."""
+    from .reporting import compute_metrics
+    from .training import read_history
 
-    Returns the ensemble's metrics (as in a training run's ``metrics.json``) or ``None``.
+    return {"name": member.directory.name, "metadata": _metadata(member.directory),
+            "history": read_history(member.directory),
+            "metrics": compute_metrics(member.model, dataset)}
+
+
+def _metadata(directory):
+    """A model directory's ``metadata.json``, or ``{}`` where it has none."""
+    path = pathlib.Path(directory) / artifacts.METADATA_FILE
+    return artifacts.read_json(path) if path.is_file() else {}
+
+
+def _provenance(directory):
+    """How a member was made (its training settings and checkpoint), kept when its folder is gone."""
+    metadata = _metadata(directory)
+    keys = ("architecture", "parameters", "training", "data_sha256", "epochs_trained", "best_epoch",
+            "training_seconds")
+    return {key: metadata[key] for key in keys if key in metadata}
+
+
+def make_ensemble(member_dirs, output, data=None):
+    """Load the member directories, save their ensemble to ``output``; with ``data``, score and report it.
+
+    Scoring writes ``metrics.json``, the confusion matrices and a ``report.md`` that scores each
+    member alone on the same faces. Returns the ensemble's metrics or ``None``.
     """
     members = [artifacts.load_model(directory) for directory in member_dirs]
     model = build_ensemble(members)
     labels = members[0].labels
-    metadata = {"members": [str(pathlib.Path(directory)) for directory in member_dirs]}
+    metadata = {"members": [str(pathlib.Path(directory)) for directory in member_dirs],
+                "member_provenance": [_provenance(directory) for directory in member_dirs]}
     artifacts.save_model_dir(model, output, labels, metadata)
     if data is None:
         return None
     from .data import load_dataset
-    from .reporting import compute_metrics
+    from .reporting import write_ensemble_report
 
-    metrics = compute_metrics(model, load_dataset(data, labels))
+    dataset = load_dataset(data, labels)
+    summaries = [_member_summary(member, dataset) for member in members]
+    metrics = write_ensemble_report(output, model, dataset, data, summaries)
     metrics["data"] = str(data)
     artifacts.write_json(pathlib.Path(output) / artifacts.METRICS_FILE, metrics)
     return metrics

@@ -3,6 +3,8 @@
 import logging
 import pathlib
 
+import pandas as pd
+
 from . import artifacts, plots
 from .evaluation import evaluate_split
 
@@ -68,16 +70,13 @@ def write_report(directory, model, dataset, history, metadata):
     artifacts.write_json(directory / artifacts.METRICS_FILE, metrics)
     figures = write_plots(directory, dataset, history, metrics)
     settings = metadata["training"]
-    note = ("The data had no PrivateTest rows, so the test figures are the PublicTest (validation) ones."
-            if dataset.test_is_validation else "Test figures are on the test split (PrivateTest, a test/ folder "
-            "or a cross-validation fold's held-out faces), never seen in training or checkpoint choice.")
     lines = [
         f"# Training report: {model.name}",
         "",
         f"Data `{settings['data']}` (sha256 `{metadata['data_sha256'][:16]}…`); classes "
         f"{', '.join(dataset.labels)}; {model.count_params():,} parameters; "
         f"{metadata['epochs_trained']} epochs, best validation epoch {metadata['best_epoch']}.",
-        f"{note}",
+        _test_note(dataset),
         "",
         _metrics_table(metrics),
         "",
@@ -91,9 +90,71 @@ def write_report(directory, model, dataset, history, metadata):
         *(f"{key}: {value}" for key, value in settings.items()),
         "```",
     ]
+    _finish_report(directory, lines, figures, metrics)
+    return metrics
+
+
+def _test_note(dataset):
+    if dataset.test_is_validation:
+        return "The data had no PrivateTest rows, so the test figures are the PublicTest (validation) ones."
+    return ("Test figures are on the test split (PrivateTest, a test/ folder or a cross-validation fold's "
+            "held-out faces), never seen in training or checkpoint choice.")
+
+
+def _finish_report(directory, lines, figures, metrics):
+    """Append a section per figure, write ``report.md`` and log the test accuracy."""
     for title, file_name in figures.items():
         lines += ["", f"## {title.capitalize()}", "", f"![{title}]({file_name})"]
     (directory / REPORT_FILE).write_text("\n".join(lines) + "\n")
     log.info("test accuracy %.4f (flip TTA %.4f); report in %s", metrics["test"]["accuracy"],
              metrics["test_tta"]["accuracy"], directory / REPORT_FILE)
+
+
+def _member_row(member):
+    training = member["metadata"]
+    trained = (f"{training['epochs_trained']} epochs, best {training['best_epoch']}"
+               if training.get("epochs_trained") else "unknown")
+    test, test_tta = member["metrics"]["test"], member["metrics"]["test_tta"]
+    return (f"`{member['name']}`", training.get("architecture", "?"), f"{training.get('parameters', 0):,}", trained,
+            f"{test['accuracy']:.4f}", f"{test_tta['accuracy']:.4f}", f"{test_tta['macro_f1']:.4f}")
+
+
+def write_ensemble_report(directory, model, dataset, data, members):
+    """Write ``metrics.json``, the plots and ``report.md`` for an ensemble model directory.
+
+    ``members`` holds one dict per member: its ``name``, its ``metadata.json`` (``metadata``, may be
+    empty) and its own ``metrics`` on ``dataset``, so the report shows what averaging buys.
+    """
+    directory = pathlib.Path(directory)
+    metrics = compute_metrics(model, dataset)
+    artifacts.write_json(directory / artifacts.METRICS_FILE, metrics)
+    figures = write_plots(directory, dataset, pd.DataFrame(), metrics)
+    lines = [
+        f"# Ensemble report: {model.name}",
+        "",
+        f"The mean of the class probabilities of {len(members)} models; data `{data}` (sha256 "
+        f"`{artifacts.file_sha256(data)[:16]}…`); classes {', '.join(dataset.labels)}; "
+        f"{model.count_params():,} parameters in all.",
+        _test_note(dataset),
+        "",
+        _metrics_table(metrics),
+        "",
+        "## Members, each scored alone on the same faces",
+        "",
+        markdown_table(["member", "architecture", "parameters", "trained", "test accuracy", "flip TTA",
+                        "macro-F1 (TTA)"], [_member_row(member) for member in members]),
+        "",
+        "## Per class (test)",
+        "",
+        _per_class_table(metrics["test"]),
+    ]
+    for index, member in enumerate(members, start=1):
+        settings = member["metadata"].get("training")
+        if settings:
+            lines += ["", f"## Settings of `{member['name']}`", "", "```",
+                      *(f"{key}: {value}" for key, value in settings.items()), "```"]
+        if member.get("history") is not None and not member["history"].empty:
+            title = f"learning curves of {member['name']}"
+            figures[title] = plots.plot_history(member["history"], directory / f"member{index}_history.png").name
+    _finish_report(directory, lines, figures, metrics)
     return metrics

@@ -61,6 +61,30 @@ def test_the_command_scores_the_ensemble_like_any_model(tiny_model_dir, tmp_path
     assert "ensemble of 2 models" in capsys.readouterr().out
 
 
+def test_the_report_scores_each_member_alone_and_keeps_its_provenance(tiny_model_dir, tmp_path, sample_csv,
+                                                                     faces):
+    other = _saved_model(tmp_path / "other", seed=4)
+    output = tmp_path / "ensemble"
+    make_ensemble([tiny_model_dir, other], output, sample_csv)
+    report = (output / "report.md").read_text()
+    labels = load_csv(sample_csv).test.labels
+    for directory in (tiny_model_dir, other):
+        accuracy = np.mean(load_model(directory).model.predict(faces, verbose=0).argmax(axis=1) == labels)
+        assert f"| `{directory.name}` | vgg |" in report
+        assert f"| {accuracy:.4f} |" in report
+    # the trained member brings its settings and learning curves; the untrained one has none
+    assert "## Settings of `run`" in report and "## Settings of `other`" not in report
+    assert "![learning curves of run](member1_history.png)" in report
+    assert (output / "member1_history.png").is_file() and not (output / "member2_history.png").exists()
+    for figure in ("confusion_matrix.png", "confusion_matrix_normalised.png"):
+        assert f"]({figure})" in report and (output / figure).is_file()
+    provenance = json.loads((output / "metadata.json").read_text())["member_provenance"]
+    trained = json.loads((tiny_model_dir / "metadata.json").read_text())
+    assert provenance[0]["training"] == trained["training"]
+    assert provenance[0]["best_epoch"] == trained["best_epoch"] == 1
+    assert "training" not in provenance[1] and provenance[1]["architecture"] == "vgg"
+
+
 def test_members_must_share_labels_and_input_size(tiny_model_dir, tmp_path, capsys):
     two_classes = _saved_model(tmp_path / "two", seed=0, labels=("happy", "sad"))
     bigger = _saved_model(tmp_path / "bigger", seed=0, input_shape=(64, 64, 1))
