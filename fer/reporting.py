@@ -1,5 +1,6 @@
 """Metrics, plots and a one-page report for a finished run."""
 
+import copy
 import logging
 import pathlib
 
@@ -19,7 +20,10 @@ def compute_metrics(model, dataset):
     for split_name in ("validation", "test"):
         for tta in (False, True):
             key = split_name + ("_tta" if tta else "")
-            metrics[key] = evaluate_split(model, dataset.split(split_name), dataset.labels, tta=tta)
+            if split_name == "test" and dataset.test_is_validation:  # the same faces: score them once
+                metrics[key] = copy.deepcopy(metrics["validation" + key[len("test"):]])
+            else:
+                metrics[key] = evaluate_split(model, dataset.split(split_name), dataset.labels, tta=tta)
     metrics["test_is_validation"] = dataset.test_is_validation
     return metrics
 
