@@ -115,11 +115,11 @@ def _finish_report(directory, lines, figures, metrics):
 
 
 def _member_row(member):
-    training = member["metadata"]
-    trained = (f"{training['epochs_trained']} epochs, best {training['best_epoch']}"
-               if training.get("epochs_trained") else "unknown")
+    metadata = member["metadata"]
+    trained = (f"{metadata['epochs_trained']} epochs, best {metadata['best_epoch']}"
+               if metadata.get("epochs_trained") else "unknown")
     test, test_tta = member["metrics"]["test"], member["metrics"]["test_tta"]
-    return (f"`{member['name']}`", training.get("architecture", "?"), f"{training.get('parameters', 0):,}", trained,
+    return (f"`{member['name']}`", metadata.get("architecture", "?"), f"{metadata.get('parameters', 0):,}", trained,
             f"{test['accuracy']:.4f}", f"{test_tta['accuracy']:.4f}", f"{test_tta['macro_f1']:.4f}")
 
 
@@ -127,7 +127,8 @@ def write_ensemble_report(directory, model, dataset, data, members):
     """Write ``metrics.json``, the plots and ``report.md`` for an ensemble model directory.
 
     ``members`` holds one dict per member: its ``name``, its ``metadata.json`` (``metadata``, may be
-    empty) and its own ``metrics`` on ``dataset``, so the report shows what averaging buys.
+    empty), its training ``history`` (may be empty) and its own ``metrics`` on ``dataset``, so the
+    report shows what averaging buys.
     """
     directory = pathlib.Path(directory)
     metrics = compute_metrics(model, dataset)
