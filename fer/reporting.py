@@ -79,7 +79,8 @@ def write_report(directory, model, dataset, history, metadata):
         "",
         f"Data `{settings['data']}` (sha256 `{metadata['data_sha256'][:16]}…`); classes "
         f"{', '.join(dataset.labels)}; {model.count_params():,} parameters; "
-        f"{metadata['epochs_trained']} epochs, best validation epoch {metadata['best_epoch']}.",
+        f"{metadata['epochs_trained']} epochs, best validation epoch {metadata['best_epoch']}."
+        + _start_note(metadata.get("initialised_from")),
         _test_note(dataset),
         "",
         _metrics_table(metrics),
@@ -96,6 +97,16 @@ def write_report(directory, model, dataset, history, metadata):
     ]
     _finish_report(directory, lines, figures, metrics)
     return metrics
+
+
+def _start_note(start):
+    """A sentence on the model a run started from (``--init-from``), or nothing."""
+    if not start:
+        return ""
+    before = f" after {start['epochs_trained']} epochs" if start.get("epochs_trained") else ""
+    if start.get("training_seconds"):
+        before += f" ({start['training_seconds'] / 3600:.1f} h of training)"
+    return f" Started from the weights of `{start['directory']}`{before}."
 
 
 def _test_note(dataset):

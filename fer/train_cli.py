@@ -56,6 +56,8 @@ def build_parser():
     optimiser.add_argument("--seed", type=int, default=0, help="seed for weights, shuffling and augmentation")
     optimiser.add_argument("--weights", help="ImageNet no-top weights file for vgg16/resnet50 (read locally; "
                            "without it they train from scratch)")
+    optimiser.add_argument("--init-from", metavar="MODEL_DIR", help="start from the weights of a model directory "
+                           "of the same architecture and labels (fine-tune, or train a finished model on)")
     optimiser.add_argument("--devices", help="comma-separated devices to train on data-parallel, e.g. "
                            "/gpu:0,/gpu:1 [default: every GPU when several are visible]")
     studies = parser.add_argument_group("studies (instead of one training run)")

@@ -55,6 +55,7 @@ class TrainConfig:
     seed: int = 0
     skip_bad_rows: bool = False
     weights: str = None
+    init_from: str = None
     devices: tuple = ()
     augment: AugmentConfig = dataclasses.field(default_factory=AugmentConfig)
 
@@ -193,10 +194,32 @@ def build_compiled_model(config, dataset, steps_per_epoch):
     if config.weights:
         options["weights"] = config.weights
     model = build_model(config.model, dataset.train.images.shape[1:], len(dataset.labels), **options)
+    if config.init_from:
+        initialise_from(model, config.init_from, dataset.labels)
     model.compile(optimizer=make_optimizer(config, steps_per_epoch),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
                   metrics=["accuracy"])
     return model
+
+
+def initialise_from(model, directory, labels):
+    """Start ``model`` from the weights of the model directory ``directory`` (fine-tuning).
+
+    The directory must hold the same architecture for the same labels; anything else raises
+    ``ValueError`` before training starts.
+    """
+    start = artifacts.load_model(directory)
+    if start.labels != tuple(labels):
+        raise ValueError(f"--init-from {directory}: its labels {', '.join(start.labels)} differ from "
+                         f"the data's {', '.join(labels)}")
+    if start.model.name != model.name or len(start.model.weights) != len(model.weights):
+        raise ValueError(f"--init-from {directory}: it holds a {start.model.name} model, not this {model.name}")
+    for target, source in zip(model.weights, start.model.weights):
+        if tuple(target.shape) != tuple(source.shape):
+            raise ValueError(f"--init-from {directory}: {source.path} is {tuple(source.shape)}, "
+                             f"this model's {target.path} is {tuple(target.shape)} (other model options?)")
+    model.set_weights(start.model.get_weights())
+    log.info("initialised %s from %s", model.name, directory)
 
 
 def fit_model(config, model, dataset, callbacks=(), **fit_options):
@@ -240,6 +263,14 @@ def train(config, resume=False, dataset=None):
     return finish_run(config, model, dataset)
 
 
+def starting_point(directory):
+    """What a ``--init-from`` model directory's own metadata says of its training."""
+    path = pathlib.Path(directory) / artifacts.METADATA_FILE
+    before = artifacts.read_json(path) if path.is_file() else {}
+    kept = ("epochs_trained", "training_seconds", "best_epoch", "data_sha256", "initialised_from")
+    return {"directory": str(directory), **{key: before[key] for key in kept if key in before}}
+
+
 def finish_run(config, model, dataset):
     """Load the best validation checkpoint and write model, metrics, plots and report."""
     from .reporting import write_report  # plots pull in matplotlib: only when a run ends
@@ -258,6 +289,8 @@ def finish_run(config, model, dataset):
         "train_images_per_second": (len(dataset.train) * len(history) / seconds) if seconds else None,
         "test_is_validation": dataset.test_is_validation,
     }
+    if config.init_from:
+        metadata["initialised_from"] = starting_point(config.init_from)
     artifacts.save_model_dir(model, output, dataset.labels, metadata)
     write_report(output, model, dataset, history, metadata)
     return output

@@ -13,7 +13,8 @@ import pytest
 from conftest import tiny_config
 from fer.artifacts import load_model
 from fer.data import load_csv
-from fer.training import TrainConfig, class_weights, train
+from fer.models import build_model
+from fer.training import TrainConfig, class_weights, initialise_from, train
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 ARTIFACTS = ["model.json", "model.weights.h5", "metadata.json", "metrics.json", "history.csv", "config.json",
@@ -67,6 +68,37 @@ def test_resume_continues_from_the_last_epoch(sample_csv, tmp_path):
     assert json.loads((output / "metadata.json").read_text())["epochs_trained"] == 2
 
 
+def test_init_from_starts_from_a_model_directory(tiny_model_dir, sample_csv, tmp_path):
+    start = load_model(tiny_model_dir)
+    fresh = build_model("vgg", num_classes=7, widths=[8, 16, 16, 32])
+    assert any(np.abs(a - b).max() > 1e-3 for a, b in zip(fresh.get_weights(), start.model.get_weights()))
+    initialise_from(fresh, tiny_model_dir, start.labels)
+    for a, b in zip(fresh.get_weights(), start.model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+    # A whole run from it: with a vanishing learning rate the trained weights stay the start's.
+    output = train(tiny_config(sample_csv, tmp_path / "run", init_from=str(tiny_model_dir), learning_rate=1e-12,
+                               warmup_epochs=0, weight_decay=0))
+    tuned = load_model(output)
+    assert tuned.labels == start.labels
+    for a, b in zip(tuned.model.trainable_weights, start.model.trainable_weights):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b), atol=1e-6)
+    started = json.loads((output / "metadata.json").read_text())["initialised_from"]
+    assert started["directory"] == str(tiny_model_dir) and started["epochs_trained"] == 1
+    assert f"Started from the weights of `{tiny_model_dir}` after 1 epochs" in (output / "report.md").read_text()
+
+
+@pytest.mark.parametrize("model, options, labels, reason", [
+    ("vgg", {"widths": [8, 16, 16, 16]}, None, "other model options"),
+    ("mini_xception", {}, None, "holds a vgg model"),
+    ("vgg", {"widths": [8, 16, 16, 32]}, ("happy", "sad"), "labels"),
+])
+def test_init_from_refuses_a_model_that_does_not_fit(tiny_model_dir, model, options, labels, reason):
+    labels = labels or load_model(tiny_model_dir).labels
+    with pytest.raises(ValueError, match=reason):
+        initialise_from(build_model(model, num_classes=len(labels), **options), tiny_model_dir, labels)
+
+
 def test_class_weights():
     labels = np.array([0, 0, 0, 1])
     assert class_weights(labels, 2, "none") is None
@@ -112,7 +144,7 @@ def test_cli_help_explains_the_options():
     result = run_train_cli("--help")
     assert result.returncode == 0
     for option in ("--data", "--model", "--epochs", "--batch-size", "--output", "--classes", "--resume",
-                   "--skip-bad-rows", "--label-smoothing", "--erasing"):
+                   "--skip-bad-rows", "--label-smoothing", "--erasing", "--init-from"):
         assert option in result.stdout
 
 
@@ -120,9 +152,11 @@ def test_cli_help_explains_the_options():
     (["--data", "missing.csv"], "missing.csv: no such file or folder"),
     (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--classes", "happy,joy"], "unknown emotion(s) joy"),
     (["--resume", "nowhere"], "nowhere: no config.json"),
+    (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--init-from", "nowhere", "--output", "{tmp}/run"],
+     "nowhere: no model.json"),
 ])
-def test_cli_bad_input_exits_non_zero_with_one_line(args, reason):
-    result = run_train_cli(*args)
+def test_cli_bad_input_exits_non_zero_with_one_line(args, reason, tmp_path):
+    result = run_train_cli(*[arg.format(tmp=tmp_path) for arg in args])
     assert result.returncode == 2
     assert reason in result.stderr.strip().splitlines()[-1]
 
