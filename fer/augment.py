@@ -1,12 +1,16 @@
-"""On-the-fly training augmentation with Keras preprocessing layers inside ``tf.data``.
+"""On-the-fly training augmentation with Keras preprocessing layers.
 
 Only the training split is augmented; validation and test faces reach the model untouched.
+On TensorFlow the batches come from ``tf.data``, augmented in parallel with the training step;
+on other backends (JAX on a GPU machine without TensorFlow) from :class:`FaceBatches`, which
+runs the same augmentation layers on the backend itself.
 """
 
 import dataclasses
+import math
 
 import keras
-import tensorflow as tf
+import numpy as np
 from keras import layers
 
 
@@ -54,11 +58,20 @@ def build_augmenter(config, seed=None):
     return keras.Sequential(steps, name="augment") if steps else None
 
 
+def training_batches(images, labels, num_classes, batch_size, augmenter=None, shuffle=False, seed=0):
+    """Batches of (float faces 0-255, one-hot labels) for ``model.fit`` on the active backend."""
+    if keras.backend.backend() == "tensorflow":
+        return make_dataset(images, labels, num_classes, batch_size, augmenter, shuffle, seed)
+    return FaceBatches(images, labels, num_classes, batch_size, augmenter, shuffle, seed)
+
+
 def make_dataset(images, labels, num_classes, batch_size, augmenter=None, shuffle=False, seed=0):
     """A batched, prefetched ``tf.data.Dataset`` of (float faces 0-255, one-hot labels).
 
     Augmentation runs per batch on the CPU in parallel with the training step.
     """
+    import tensorflow as tf  # only this pipeline needs it: other backends train without it
+
     dataset = tf.data.Dataset.from_tensor_slices((images, labels))
     if shuffle:
         dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
@@ -72,3 +85,37 @@ def make_dataset(images, labels, num_classes, batch_size, augmenter=None, shuffl
 
     dataset = dataset.map(to_model_input, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+class FaceBatches(keras.utils.PyDataset):
+    """Training batches without TensorFlow: (float faces 0-255, one-hot labels), reshuffled every epoch.
+
+    ``augmenter`` runs on each whole batch in the active backend, so under JAX on a GPU the
+    random transforms run on the GPU.
+    """
+
+    def __init__(self, images, labels, num_classes, batch_size, augmenter=None, shuffle=False, seed=0):
+        super().__init__()
+        self.images = images
+        self.targets = np.eye(num_classes, dtype=np.float32)[labels]
+        self.batch_size = batch_size
+        self.augmenter = augmenter
+        self.shuffle = shuffle
+        self._random = np.random.default_rng(seed)
+        self._order = np.arange(len(labels))
+        self.on_epoch_end()
+
+    def __len__(self):
+        return math.ceil(len(self._order) / self.batch_size)
+
+    def __getitem__(self, index):
+        rows = self._order[index * self.batch_size:(index + 1) * self.batch_size]
+        faces = self.images[rows].astype(np.float32)
+        if self.augmenter is not None:
+            faces = keras.ops.clip(self.augmenter(faces, training=True), 0.0, 255.0)
+        return faces, self.targets[rows]
+
+    def on_epoch_end(self):
+        """Draw the next epoch's order of faces."""
+        if self.shuffle:
+            self._random.shuffle(self._order)

@@ -36,6 +36,9 @@ def build_parser():
                         "with the settings saved there (only --epochs may change)")
     parser.add_argument("--config", metavar="JSON", help="read settings from a JSON file (e.g. the tuner's "
                         "best.json); options given on the command line win")
+    parser.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop at the last epoch that "
+                        "ends within SECONDS of training (checkpoint kept; --resume goes on), e.g. for a GPU "
+                        "lent ten minutes at a time")
     parser.add_argument("--skip-bad-rows", action="store_true", help="leave out bad CSV rows or unreadable "
                         "images (counted in the log) instead of stopping")
     optimiser = parser.add_argument_group("optimisation")
@@ -135,6 +138,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if sum([bool(args.resume), args.folds is not None, args.tune]) > 1:
         parser.error("choose one of --resume, --folds and --tune")
+    if args.time_limit is not None and (args.folds is not None or args.tune):
+        parser.error("--time-limit applies to one training run, not to --folds or --tune")
     try:
         if args.resume:
             config = resumed_config(args)
@@ -151,7 +156,7 @@ def main(argv=None):
         else:
             from .training import train
 
-            output = train(config, resume=bool(args.resume))
+            output = train(config, resume=bool(args.resume), time_limit=args.time_limit)
     except (DataError, ValueError, FileExistsError, FileNotFoundError) as error:
         print(f"train.py: error: {error}", file=sys.stderr)
         return 2

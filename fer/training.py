@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.utils.class_weight import compute_class_weight
 
 from . import artifacts
-from .augment import AugmentConfig, build_augmenter, make_dataset
+from .augment import AugmentConfig, build_augmenter, training_batches
 from .data import load_dataset
 from .labels import EMOTIONS
 from .models import DEFAULT_MODEL, build_model
@@ -159,6 +159,31 @@ class ValidationScores(keras.callbacks.Callback):
         logs["val_accuracy"] = float(np.mean(scores.argmax(axis=1) == self.labels))
 
 
+class TimeLimit(keras.callbacks.Callback):
+    """Stops training after the epoch past which one more would overrun ``seconds`` of training.
+
+    For machines lent by the slot (a command may run ten minutes): the run stops at an epoch
+    boundary with its checkpoint saved, and ``--resume`` carries it on.
+    """
+
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = seconds
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
+        if now - self._start + (now - self._epoch_start) > self.seconds and not self.model.stop_training:
+            self.model.stop_training = True
+            log.info("time limit: stopping after epoch %d (%.0f s of %.0f s used); --resume goes on",
+                     epoch + 1, now - self._start, self.seconds)
+
+
 def read_history(output):
     """The per-epoch history of a run, one row per epoch (a re-run epoch keeps its last row)."""
     path = pathlib.Path(output) / HISTORY_FILE
@@ -168,7 +193,7 @@ def read_history(output):
     return history.drop_duplicates("epoch", keep="last").reset_index(drop=True)
 
 
-def _callbacks(config, output, resuming):
+def _callbacks(config, output, resuming, time_limit=None):
     history = read_history(output) if resuming else pd.DataFrame()
     best_so_far = float(history["val_accuracy"].max()) if "val_accuracy" in history else None
     callbacks = [  # in order: each one sees the logs the ones before it wrote
@@ -182,6 +207,8 @@ def _callbacks(config, output, resuming):
     if config.patience:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max",
                                                        patience=config.patience))
+    if time_limit:
+        callbacks.append(TimeLimit(time_limit))
     if config.schedule == "plateau":
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
                                                            patience=max(2, config.patience // 3 or 5)))
@@ -228,16 +255,20 @@ def fit_model(config, model, dataset, callbacks=(), **fit_options):
     The validation scores reach the epoch's logs before any of ``callbacks`` reads them.
     """
     num_classes = len(dataset.labels)
-    train_data = make_dataset(dataset.train.images, dataset.train.labels, num_classes, config.batch_size,
-                              build_augmenter(config.augment, seed=config.seed), shuffle=True, seed=config.seed)
+    train_data = training_batches(dataset.train.images, dataset.train.labels, num_classes, config.batch_size,
+                                  build_augmenter(config.augment, seed=config.seed), shuffle=True, seed=config.seed)
     scores = ValidationScores(dataset.validation, num_classes, config.batch_size * 4)
-    return model.fit(train_data, epochs=config.epochs, callbacks=[scores, *callbacks], shuffle=False,  # tf.data shuffles
+    return model.fit(train_data, epochs=config.epochs, callbacks=[scores, *callbacks], shuffle=False,  # the batches shuffle
                      class_weight=class_weights(dataset.train.labels, num_classes, config.class_weights),
                      **fit_options)
 
 
-def train(config, resume=False, dataset=None):
-    """Run (or resume) training, then write the model directory. Returns the output path."""
+def train(config, resume=False, dataset=None, time_limit=None):
+    """Run (or resume) training, then write the model directory. Returns the output path.
+
+    ``time_limit`` (seconds) stops at the last epoch that fits; the directory then holds the
+    best epoch so far and ``--resume`` goes on from the checkpoint.
+    """
     output = pathlib.Path(config.output)
     if not resume and (output / CHECKPOINT_DIR).exists():
         raise FileExistsError(f"{output} already holds a run; resume it with --resume {output} "
@@ -258,7 +289,7 @@ def train(config, resume=False, dataset=None):
     else:
         model = build_compiled_model(config, dataset, steps_per_epoch)
     log.info("%s: %d parameters", model.name, model.count_params())
-    fit_model(config, model, dataset, _callbacks(config, output, resume),
+    fit_model(config, model, dataset, _callbacks(config, output, resume, time_limit),
               verbose=1 if sys.stdout.isatty() else 2)
     return finish_run(config, model, dataset)
 

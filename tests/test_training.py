@@ -99,6 +99,57 @@ def test_init_from_refuses_a_model_that_does_not_fit(tiny_model_dir, model, opti
         initialise_from(build_model(model, num_classes=len(labels), **options), tiny_model_dir, labels)
 
 
+def test_time_limit_stops_at_an_epoch_and_resume_goes_on(sample_csv, tmp_path, caplog):
+    output = tmp_path / "run"
+    with caplog.at_level("INFO", logger="fer.training"):
+        train(tiny_config(sample_csv, output, epochs=3), time_limit=0.01)
+    assert "time limit: stopping after epoch 1" in caplog.text
+    assert len(pd.read_csv(output / "history.csv")) == 1
+    assert (output / "model.weights.h5").is_file()  # each piece leaves a usable model directory
+    train(tiny_config(sample_csv, output, epochs=3), resume=True)
+    assert list(pd.read_csv(output / "history.csv")["epoch"]) == [0, 1, 2]
+
+
+WITHOUT_TENSORFLOW = """
+import runpy, sys
+
+class NoTensorFlow:  # as on the lent GPU machine, where TensorFlow is not installed
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "tensorflow":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, NoTensorFlow())
+sys.path.insert(0, ".")
+sys.argv = ["train.py", *sys.argv[1:]]
+runpy.run_path("train.py", run_name="__main__")
+"""
+
+
+def train_without_tensorflow(*args):
+    return subprocess.run([sys.executable, "-c", WITHOUT_TENSORFLOW, *args], capture_output=True, text=True,
+                          timeout=600, cwd=ROOT, env={**os.environ, "KERAS_BACKEND": "jax"})
+
+
+def test_jax_trains_in_time_limited_pieces_without_tensorflow(sample_csv, tmp_path):
+    output, settings = tmp_path / "run", tmp_path / "narrow.json"
+    settings.write_text(json.dumps({"model_options": {"widths": [8, 16, 16, 32]}}))
+    first = train_without_tensorflow("--data", str(sample_csv), "--config", str(settings), "--epochs", "2",
+                                     "--batch-size", "112", "--class-weights", "sqrt", "--time-limit", "0.01",
+                                     "--output", str(output))
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "time limit: stopping after epoch 1" in first.stderr
+    second = train_without_tensorflow("--resume", str(output))
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert list(pd.read_csv(output / "history.csv")["epoch"]) == [0, 1]
+    metadata = json.loads((output / "metadata.json").read_text())
+    assert metadata["versions"]["backend"] == "jax" and metadata["epochs_trained"] == 2
+    loaded = load_model(output)  # weights saved under JAX load here, under TensorFlow
+    faces = load_csv(sample_csv).test.images.astype("float32")
+    scores = loaded.model.predict(faces, verbose=0)
+    recorded = json.loads((output / "metrics.json").read_text())["test"]["accuracy"]
+    assert np.mean(scores.argmax(axis=1) == load_csv(sample_csv).test.labels) == pytest.approx(recorded)
+
+
 def test_class_weights():
     labels = np.array([0, 0, 0, 1])
     assert class_weights(labels, 2, "none") is None
@@ -144,7 +195,7 @@ def test_cli_help_explains_the_options():
     result = run_train_cli("--help")
     assert result.returncode == 0
     for option in ("--data", "--model", "--epochs", "--batch-size", "--output", "--classes", "--resume",
-                   "--skip-bad-rows", "--label-smoothing", "--erasing", "--init-from"):
+                   "--skip-bad-rows", "--label-smoothing", "--erasing", "--init-from", "--time-limit"):
         assert option in result.stdout
 
 

@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from fer.augment import AugmentConfig, FaceBatches, build_augmenter, make_dataset, training_batches
+from fer.data import load_csv
+
+
+@pytest.fixture(scope="module")
+def train_split(sample_csv):
+    split = load_csv(sample_csv).train
+    return split.images, split.labels
+
+
+def test_face_batches_equal_the_tf_data_batches_without_augmentation(train_split):
+    images, labels = train_split
+    plain = FaceBatches(images, labels, 7, batch_size=32)
+    reference = list(make_dataset(images, labels, 7, batch_size=32).as_numpy_iterator())
+    assert len(plain) == len(reference) == 4  # 112 faces: three full batches and one of 16
+    for index, (faces, targets) in enumerate(reference):
+        np.testing.assert_array_equal(plain[index][0], faces)
+        np.testing.assert_array_equal(plain[index][1], targets)
+
+
+def test_face_batches_give_every_face_once_an_epoch_in_a_new_order(train_split):
+    images, labels = train_split
+    batches = FaceBatches(images, labels, 7, batch_size=32, shuffle=True, seed=3)
+
+    def one_epoch():
+        faces = np.concatenate([batches[index][0] for index in range(len(batches))])
+        targets = np.concatenate([batches[index][1] for index in range(len(batches))])
+        batches.on_epoch_end()
+        return faces, targets
+
+    first, first_targets = one_epoch()
+    second, _ = one_epoch()
+    assert first.shape == images.shape and first.dtype == np.float32
+    assert not np.array_equal(first, second)
+    flat = images.reshape(len(images), -1).astype(np.float32)
+    for faces in (first, second):  # the same faces, each once
+        np.testing.assert_array_equal(np.sort(faces.reshape(len(faces), -1), axis=0), np.sort(flat, axis=0))
+    np.testing.assert_array_equal(np.sort(first_targets.argmax(axis=1)), np.sort(labels))
+
+
+def test_face_batches_augment_in_range(train_split):
+    images, labels = train_split
+    augmenter = build_augmenter(AugmentConfig(), seed=0)
+    faces, _ = FaceBatches(images, labels, 7, batch_size=32, augmenter=augmenter)[0]
+    faces = np.asarray(faces)
+    assert faces.shape == (32, 48, 48, 1)
+    assert faces.min() >= 0 and faces.max() <= 255
+    assert np.abs(faces - images[:32]).mean() > 1  # changed, not copied
+
+
+def test_training_batches_use_tf_data_on_tensorflow(train_split):
+    import tensorflow as tf
+
+    images, labels = train_split
+    assert isinstance(training_batches(images, labels, 7, 32), tf.data.Dataset)
