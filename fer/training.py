@@ -215,13 +215,16 @@ def _callbacks(config, output, resuming, time_limit=None):
     return callbacks
 
 
-def build_compiled_model(config, dataset, steps_per_epoch):
-    """Build and compile the configured model for ``dataset``'s classes."""
+def build_compiled_model(config, dataset, steps_per_epoch, initialise=True):
+    """Build and compile the configured model for ``dataset``'s classes.
+
+    ``initialise=False`` skips ``config.init_from``: a resumed run's checkpoint replaces it anyway.
+    """
     options = dict(config.model_options)
     if config.weights:
         options["weights"] = config.weights
     model = build_model(config.model, dataset.train.images.shape[1:], len(dataset.labels), **options)
-    if config.init_from:
+    if config.init_from and initialise:
         initialise_from(model, config.init_from, dataset.labels)
     model.compile(optimizer=make_optimizer(config, steps_per_epoch),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
@@ -270,7 +273,8 @@ def train(config, resume=False, dataset=None, time_limit=None):
     best epoch so far and ``--resume`` goes on from the checkpoint.
     """
     output = pathlib.Path(config.output)
-    if not resume and (output / CHECKPOINT_DIR).exists():
+    checkpointed = (output / CHECKPOINT_DIR).exists()
+    if not resume and checkpointed:
         raise FileExistsError(f"{output} already holds a run; resume it with --resume {output} "
                               "or choose another --output")
     output.mkdir(parents=True, exist_ok=True)
@@ -285,9 +289,9 @@ def train(config, resume=False, dataset=None, time_limit=None):
     if strategy is not None:
         log.info("training data-parallel on %d devices", strategy.num_replicas_in_sync)
         with strategy.scope():
-            model = build_compiled_model(config, dataset, steps_per_epoch)
+            model = build_compiled_model(config, dataset, steps_per_epoch, initialise=not checkpointed)
     else:
-        model = build_compiled_model(config, dataset, steps_per_epoch)
+        model = build_compiled_model(config, dataset, steps_per_epoch, initialise=not checkpointed)
     log.info("%s: %d parameters", model.name, model.count_params())
     fit_model(config, model, dataset, _callbacks(config, output, resume, time_limit),
               verbose=1 if sys.stdout.isatty() else 2)

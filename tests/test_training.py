@@ -1,6 +1,7 @@
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -86,6 +87,16 @@ def test_init_from_starts_from_a_model_directory(tiny_model_dir, sample_csv, tmp
     started = json.loads((output / "metadata.json").read_text())["initialised_from"]
     assert started["directory"] == str(tiny_model_dir) and started["epochs_trained"] == 1
     assert f"Started from the weights of `{tiny_model_dir}` after 1 epochs" in (output / "report.md").read_text()
+
+
+def test_a_run_started_from_a_model_resumes_without_it(tiny_model_dir, sample_csv, tmp_path):
+    start = shutil.copytree(tiny_model_dir, tmp_path / "start")
+    config = tiny_config(sample_csv, tmp_path / "run", init_from=str(start), epochs=2)
+    train(config, time_limit=0.01)
+    shutil.rmtree(start)  # the checkpoint holds the weights now
+    train(config, resume=True)
+    assert list(pd.read_csv(tmp_path / "run" / "history.csv")["epoch"]) == [0, 1]
+    assert json.loads((tmp_path / "run" / "metadata.json").read_text())["initialised_from"] == {"directory": str(start)}
 
 
 @pytest.mark.parametrize("model, options, labels, reason", [
