@@ -103,7 +103,8 @@ def _start_note(start):
     """A sentence on the model a run started from (``--init-from``), or nothing."""
     if not start:
         return ""
-    before = f" after {start['epochs_trained']} epochs" if start.get("epochs_trained") else ""
+    epochs = start.get("epochs_trained")
+    before = f" after {epochs} epoch{'s' * (epochs != 1)}" if epochs else ""
     if start.get("training_seconds"):
         before += f" ({start['training_seconds'] / 3600:.1f} h of training)"
     return f" Started from the weights of `{start['directory']}`{before}."

@@ -86,7 +86,7 @@ def test_init_from_starts_from_a_model_directory(tiny_model_dir, sample_csv, tmp
         np.testing.assert_allclose(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b), atol=1e-6)
     started = json.loads((output / "metadata.json").read_text())["initialised_from"]
     assert started["directory"] == str(tiny_model_dir) and started["epochs_trained"] == 1
-    assert f"Started from the weights of `{tiny_model_dir}` after 1 epochs" in (output / "report.md").read_text()
+    assert f"Started from the weights of `{tiny_model_dir}` after 1 epoch (" in (output / "report.md").read_text()
 
 
 def test_a_run_started_from_a_model_resumes_without_it(tiny_model_dir, sample_csv, tmp_path):
