@@ -41,6 +41,27 @@ def test_face_batches_give_every_face_once_an_epoch_in_a_new_order(train_split):
     np.testing.assert_array_equal(np.sort(first_targets.argmax(axis=1)), np.sort(labels))
 
 
+def test_face_batches_augment_blocks_of_batches_at_once(train_split):
+    images, labels = train_split
+    calls = []
+
+    def counting_augmenter(faces, training):
+        calls.append(len(faces))
+        return 255 - faces  # a transform the clip to 0-255 keeps exact
+
+    unblocked = FaceBatches(images, labels, 7, batch_size=16, shuffle=True, seed=5, block_faces=16)
+    blocked = FaceBatches(images, labels, 7, batch_size=16, augmenter=counting_augmenter, shuffle=True, seed=5,
+                          block_faces=48)
+    for index in range(len(blocked)):  # 7 batches of 16 in blocks of 3: 48, 48, 16 faces
+        faces, targets = blocked[index]
+        np.testing.assert_array_equal(np.asarray(faces), 255 - unblocked[index][0])
+        np.testing.assert_array_equal(targets, unblocked[index][1])
+    assert calls == [48, 48, 16]
+    blocked.on_epoch_end()
+    blocked[0]
+    assert calls == [48, 48, 16, 48]  # a new epoch augments afresh
+
+
 def test_face_batches_augment_in_range(train_split):
     images, labels = train_split
     augmenter = build_augmenter(AugmentConfig(), seed=0)
