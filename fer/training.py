@@ -6,6 +6,7 @@ reads back), ``checkpoints/`` (weights, optimizer state and epoch of the last fi
 done, :func:`finish_run` turns the best checkpoint into the model directory artifacts.
 """
 
+import contextlib
 import dataclasses
 import logging
 import pathlib
@@ -288,9 +289,7 @@ def train(config, resume=False, dataset=None, time_limit=None):
     strategy = distribution_strategy(config.devices)
     if strategy is not None:
         log.info("training data-parallel on %d devices", strategy.num_replicas_in_sync)
-        with strategy.scope():
-            model = build_compiled_model(config, dataset, steps_per_epoch, initialise=not checkpointed)
-    else:
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
         model = build_compiled_model(config, dataset, steps_per_epoch, initialise=not checkpointed)
     log.info("%s: %d parameters", model.name, model.count_params())
     fit_model(config, model, dataset, _callbacks(config, output, resume, time_limit),
