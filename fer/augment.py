@@ -25,16 +25,19 @@ class AugmentConfig:
     brightness: float = 0.2   # fraction of the 0-255 range
     contrast: float = 0.2
     erasing: float = 0.5      # probability of erasing one random rectangle
+    mixup: float = 0.0        # MixUp's alpha: blends pairs of faces and their labels (0: off)
 
     def scaled(self, strength):
         """A copy with every continuous setting multiplied by ``strength``."""
         return dataclasses.replace(
             self, shift=self.shift * strength, rotation=self.rotation * strength,
             zoom=self.zoom * strength, brightness=self.brightness * strength,
-            contrast=self.contrast * strength, erasing=min(1.0, self.erasing * strength))
+            contrast=self.contrast * strength, erasing=min(1.0, self.erasing * strength),
+            mixup=self.mixup * strength)
 
 
-NO_AUGMENTATION = AugmentConfig(flip=False, shift=0, rotation=0, zoom=0, brightness=0, contrast=0, erasing=0)
+NO_AUGMENTATION = AugmentConfig(flip=False, shift=0, rotation=0, zoom=0, brightness=0, contrast=0, erasing=0,
+                                mixup=0)
 
 
 def build_augmenter(config, seed=None):
@@ -58,17 +61,35 @@ def build_augmenter(config, seed=None):
     return keras.Sequential(steps, name="augment") if steps else None
 
 
-def training_batches(images, labels, num_classes, batch_size, augmenter=None, shuffle=False, seed=0):
+def build_mixer(config, seed=None):
+    """Keras's ``MixUp`` layer for ``config.mixup``, or ``None`` when it is off.
+
+    It blends each face with another of the same batch, and their one-hot labels alike, by a
+    weight drawn from Beta(alpha, alpha): the labels become soft. Runs after the augmenter.
+    """
+    return layers.MixUp(alpha=config.mixup, seed=seed) if config.mixup else None
+
+
+def mix(mixer, faces, targets):
+    """Faces and one-hot targets blended by ``mixer`` (see :func:`build_mixer`); as given without one."""
+    if mixer is None:
+        return faces, targets
+    mixed = mixer({"images": faces, "labels": targets}, training=True)
+    return mixed["images"], mixed["labels"]
+
+
+def training_batches(images, labels, num_classes, batch_size, augmenter=None, shuffle=False, seed=0, mixer=None):
     """Batches of (float faces 0-255, one-hot labels) for ``model.fit`` on the active backend."""
     if keras.backend.backend() == "tensorflow":
-        return make_dataset(images, labels, num_classes, batch_size, augmenter, shuffle, seed)
-    return FaceBatches(images, labels, num_classes, batch_size, augmenter, shuffle, seed)
+        return make_dataset(images, labels, num_classes, batch_size, augmenter, shuffle, seed, mixer)
+    return FaceBatches(images, labels, num_classes, batch_size, augmenter, shuffle, seed, mixer=mixer)
 
 
-def make_dataset(images, labels, num_classes, batch_size, augmenter=None, shuffle=False, seed=0):
+def make_dataset(images, labels, num_classes, batch_size, augmenter=None, shuffle=False, seed=0, mixer=None):
     """A batched, prefetched ``tf.data.Dataset`` of (float faces 0-255, one-hot labels).
 
-    Augmentation runs per batch on the CPU in parallel with the training step.
+    Augmentation (and ``mixer``, which makes the labels soft) runs per batch on the CPU in
+    parallel with the training step.
     """
     import tensorflow as tf  # only this pipeline needs it: other backends train without it
 
@@ -81,7 +102,7 @@ def make_dataset(images, labels, num_classes, batch_size, augmenter=None, shuffl
         faces = tf.cast(faces, tf.float32)
         if augmenter is not None:
             faces = tf.clip_by_value(augmenter(faces, training=True), 0.0, 255.0)
-        return faces, tf.one_hot(targets, num_classes)
+        return mix(mixer, faces, tf.one_hot(targets, num_classes))
 
     dataset = dataset.map(to_model_input, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)
@@ -97,13 +118,14 @@ class FaceBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, images, labels, num_classes, batch_size, augmenter=None, shuffle=False, seed=0,
-                 block_faces=4096):
+                 block_faces=4096, mixer=None):
         super().__init__()
         self.images = images
         self.targets = np.eye(num_classes, dtype=np.float32)[labels]
         self.batch_size = batch_size
         self.batches_per_block = max(1, block_faces // batch_size)
         self.augmenter = augmenter
+        self.mixer = mixer
         self.shuffle = shuffle
         self._random = np.random.default_rng(seed)
         self._order = np.arange(len(labels))
@@ -126,7 +148,7 @@ class FaceBatches(keras.utils.PyDataset):
         faces = self.images[rows].astype(np.float32)
         if self.augmenter is not None:
             faces = keras.ops.clip(self.augmenter(faces, training=True), 0.0, 255.0)
-        return faces, self.targets[rows]
+        return mix(self.mixer, faces, self.targets[rows])
 
     def on_epoch_end(self):
         """Draw the next epoch's order of faces."""

@@ -80,6 +80,8 @@ def build_parser():
     augment.add_argument("--contrast", type=float, default=defaults.contrast, help="random contrast")
     augment.add_argument("--erasing", type=float, default=defaults.erasing,
                          help="probability of erasing a random rectangle")
+    augment.add_argument("--mixup", type=float, default=defaults.mixup, metavar="ALPHA",
+                         help="MixUp: blend pairs of faces and their labels, weights from Beta(ALPHA, ALPHA)")
     return parser
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 from sklearn.utils.class_weight import compute_class_weight
 
 from . import artifacts
-from .augment import AugmentConfig, build_augmenter, training_batches
+from .augment import AugmentConfig, build_augmenter, build_mixer, training_batches
 from .data import load_dataset
 from .labels import EMOTIONS
 from .models import DEFAULT_MODEL, build_model
@@ -260,7 +260,8 @@ def fit_model(config, model, dataset, callbacks=(), **fit_options):
     """
     num_classes = len(dataset.labels)
     train_data = training_batches(dataset.train.images, dataset.train.labels, num_classes, config.batch_size,
-                                  build_augmenter(config.augment, seed=config.seed), shuffle=True, seed=config.seed)
+                                  build_augmenter(config.augment, seed=config.seed), shuffle=True, seed=config.seed,
+                                  mixer=build_mixer(config.augment, seed=config.seed))
     scores = ValidationScores(dataset.validation, num_classes, config.batch_size * 4)
     return model.fit(train_data, epochs=config.epochs, callbacks=[scores, *callbacks], shuffle=False,  # the batches shuffle
                      class_weight=class_weights(dataset.train.labels, num_classes, config.class_weights),

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from fer.augment import AugmentConfig, FaceBatches, build_augmenter, make_dataset, training_batches
+from fer.augment import (NO_AUGMENTATION, AugmentConfig, FaceBatches, build_augmenter, build_mixer, make_dataset,
+                         training_batches)
 from fer.data import load_csv
 
 
@@ -77,3 +78,37 @@ def test_training_batches_use_tf_data_on_tensorflow(train_split):
 
     images, labels = train_split
     assert isinstance(training_batches(images, labels, 7, 32), tf.data.Dataset)
+
+
+def assert_mixed(faces, targets, images, labels):
+    """Each face a blend of two training faces, its soft label the same blend of their labels."""
+    faces, targets = np.asarray(faces, np.float64), np.asarray(targets, np.float64)
+    np.testing.assert_allclose(targets.sum(axis=1), 1, atol=1e-5)
+    assert (targets.max(axis=1) < 1 - 1e-3).any()  # some labels are soft
+    for face, target in zip(faces, targets):
+        weight = target.max()  # the larger share goes to the label of one of the two faces
+        if weight > 1 - 1e-3:
+            continue
+        matches = [row for row in range(len(images)) if labels[row] == target.argmax()
+                   and np.all(np.abs(face - weight * images[row]) <= (1 - weight) * 255 + 1e-3)]
+        assert matches
+
+
+def test_mixup_is_off_unless_asked():
+    assert build_mixer(AugmentConfig()) is None and build_mixer(NO_AUGMENTATION) is None
+    assert AugmentConfig(mixup=0.4).scaled(0.5).mixup == 0.2
+
+
+def test_face_batches_mix_faces_and_labels(train_split):
+    images, labels = train_split
+    mixer = build_mixer(AugmentConfig(mixup=0.4), seed=0)
+    faces, targets = FaceBatches(images, labels, 7, batch_size=32, mixer=mixer)[0]
+    assert np.asarray(faces).shape == (32, 48, 48, 1)
+    assert_mixed(faces, targets, images.astype(np.float64), labels)
+
+
+def test_tf_data_batches_mix_faces_and_labels(train_split):
+    images, labels = train_split
+    mixer = build_mixer(AugmentConfig(mixup=0.4), seed=0)
+    faces, targets = next(iter(make_dataset(images, labels, 7, 32, mixer=mixer)))
+    assert_mixed(faces.numpy(), targets.numpy(), images.astype(np.float64), labels)

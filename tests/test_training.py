@@ -145,7 +145,7 @@ def test_jax_trains_in_time_limited_pieces_without_tensorflow(sample_csv, tmp_pa
     output, settings = tmp_path / "run", tmp_path / "narrow.json"
     settings.write_text(json.dumps({"model_options": {"widths": [8, 16, 16, 32]}}))
     first = train_without_tensorflow("--data", str(sample_csv), "--config", str(settings), "--epochs", "2",
-                                     "--batch-size", "112", "--class-weights", "sqrt", "--time-limit", "0.01",
+                                     "--batch-size", "112", "--class-weights", "sqrt", "--mixup", "0.2", "--time-limit", "0.01",
                                      "--output", str(output))
     assert first.returncode == 0, first.stderr[-3000:]
     assert "time limit: stopping after epoch 1" in first.stderr
@@ -206,7 +206,7 @@ def test_cli_help_explains_the_options():
     result = run_train_cli("--help")
     assert result.returncode == 0
     for option in ("--data", "--model", "--epochs", "--batch-size", "--output", "--classes", "--resume",
-                   "--skip-bad-rows", "--label-smoothing", "--erasing", "--init-from", "--time-limit"):
+                   "--skip-bad-rows", "--label-smoothing", "--erasing", "--mixup", "--init-from", "--time-limit"):
         assert option in result.stdout
 
 
@@ -231,3 +231,12 @@ def test_cli_trains_a_class_subset(tmp_path):
     loaded = load_model(output)
     assert loaded.labels == ("happy", "sad", "surprise", "neutral")
     assert loaded.model.output_shape == (None, 4)
+
+
+def test_mixup_trains_with_class_weights_on_tensorflow(sample_csv, tmp_path):
+    from fer.augment import AugmentConfig
+
+    config = tiny_config(sample_csv, tmp_path / "run", class_weights="sqrt", augment=AugmentConfig(mixup=0.2))
+    train(config)
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["augment"]["mixup"] == 0.2
+    assert np.isfinite(pd.read_csv(tmp_path / "run" / "history.csv")["loss"]).all()
