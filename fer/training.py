@@ -279,8 +279,6 @@ def train(config, resume=False, dataset=None, time_limit=None):
     if not resume and checkpointed:
         raise FileExistsError(f"{output} already holds a run; resume it with --resume {output} "
                               "or choose another --output")
-    output.mkdir(parents=True, exist_ok=True)
-    artifacts.write_json(output / CONFIG_FILE, config.to_dict())
     keras.utils.set_random_seed(config.seed)
     if dataset is None:
         dataset = load_dataset(config.data, config.classes, config.skip_bad_rows, seed=config.seed)
@@ -293,6 +291,8 @@ def train(config, resume=False, dataset=None, time_limit=None):
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         model = build_compiled_model(config, dataset, steps_per_epoch, initialise=not checkpointed)
     log.info("%s: %d parameters", model.name, model.count_params())
+    output.mkdir(parents=True, exist_ok=True)  # only now: a run that fails on its input leaves nothing behind
+    artifacts.write_json(output / CONFIG_FILE, config.to_dict())
     fit_model(config, model, dataset, _callbacks(config, output, resume, time_limit),
               verbose=1 if sys.stdout.isatty() else 2)
     return finish_run(config, model, dataset)

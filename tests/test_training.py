@@ -211,8 +211,9 @@ def test_cli_help_explains_the_options():
 
 
 @pytest.mark.parametrize("args, reason", [
-    (["--data", "missing.csv"], "missing.csv: no such file or folder"),
-    (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--classes", "happy,joy"], "unknown emotion(s) joy"),
+    (["--data", "missing.csv", "--output", "{tmp}/run"], "missing.csv: no such file or folder"),
+    (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--classes", "happy,joy", "--output", "{tmp}/run"],
+     "unknown emotion(s) joy"),
     (["--resume", "nowhere"], "nowhere: no config.json"),
     (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--init-from", "nowhere", "--output", "{tmp}/run"],
      "nowhere: no model.json"),
@@ -221,6 +222,7 @@ def test_cli_bad_input_exits_non_zero_with_one_line(args, reason, tmp_path):
     result = run_train_cli(*[arg.format(tmp=tmp_path) for arg in args])
     assert result.returncode == 2
     assert reason in result.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "run").exists()  # a run that fails on its input leaves no half-made directory
 
 
 def test_cli_trains_a_class_subset(tmp_path):
