@@ -12,8 +12,9 @@ from .labels import EMOTIONS
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("test", "test_tta", "validation", "validation_tta")
-"""Figures a training run's ``metrics.json`` holds; ``_tta`` ones average in the mirrored face."""
+SPLITS = ("test", "test_tta", "test_tencrop", "validation", "validation_tta", "validation_tencrop")
+"""Figures a training run's ``metrics.json`` holds; ``_tta`` ones average in the mirrored face,
+``_tencrop`` ones ten crops (runs before ten-crop scoring lack them)."""
 
 
 def read_split_metrics(directory, split="test"):

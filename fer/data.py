@@ -254,17 +254,37 @@ def load_dataset(path, classes=EMOTIONS, skip_bad_rows=False, seed=0):
     return load_csv(path, classes, skip_bad_rows)
 
 
+SCORING_ORDER = ("test", "validation", "train")
+"""The split ``evaluate`` scores when none is named: the first the data has."""
+
+
 def load_split(path, usage=None, classes=EMOTIONS):
     """Load the one split that ``evaluate`` scores: a CSV Usage name or a folder split name.
 
-    ``usage`` defaults to PrivateTest (test) when the data has it, else PublicTest (validation).
+    Only that split's rows or folder need be there (a CSV of PrivateTest rows alone will do).
+    ``usage`` defaults to PrivateTest (test) when the data has it, else PublicTest (validation),
+    else Training.
     """
-    dataset = load_dataset(path, classes)
-    if usage is None:
-        return dataset.test
+    path = pathlib.Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder")
     split_name = USAGE_TO_SPLIT.get(usage, usage)
-    if split_name not in FOLDER_SPLITS:
+    if usage is not None and split_name not in FOLDER_SPLITS:
         raise DataError(f"unknown split {usage!r}; use Training, PublicTest or PrivateTest")
-    if split_name == "test" and dataset.test_is_validation:
-        raise DataError(f"{path}: has no {usage} rows")
-    return dataset.split(split_name)
+    if path.is_dir():
+        present = {name: _find_split_dir(path, name) for name in SCORING_ORDER}
+        directory = present.get(split_name) if usage else next(filter(None, present.values()), None)
+        if directory is None:
+            raise DataError(f"{path}: no {usage or 'test/, validation/ or train/'} folder")
+        return _load_folder_split(directory, classes, skip_bad_rows=False)
+    images, labels, usages = read_csv_faces(path)
+    split_to_usage = {split: name for name, split in USAGE_TO_SPLIT.items()}
+    if usage is None:
+        split_name = next(name for name in SCORING_ORDER if (usages == split_to_usage[name]).any())
+    usage = split_to_usage[split_name]
+    chosen = usages == usage
+    split = _select_classes(images[chosen], labels[chosen], classes)
+    if not len(split):
+        raise DataError(f"{path}: has no {usage} rows for the classes {', '.join(classes)}")
+    log.info("%s: scoring %d %s faces", path, len(split), usage)
+    return split

@@ -2,7 +2,12 @@
 
 Each builder is a plain function ``build(input_shape, num_classes, **options)`` returning an
 uncompiled Keras model that takes raw grey pixels 0-255 and rescales inside itself. Register a
-new one with :func:`register` and it becomes a ``--model`` choice of ``train.py``.
+new one with :func:`register` and it becomes a ``--arch`` choice of ``train.py``.
+
+The from-scratch builders take ``crop``: the model then looks only at the centre
+``crop x crop`` of its input (a ``CenterCrop`` layer). Trained on faces shifted at random by up
+to half the margin, it sees a random crop of each face; at inference the centre one, and
+:func:`fer.evaluation.predict_scores` can average the ten crops of the published recipes.
 """
 
 import inspect
@@ -52,9 +57,14 @@ def build_model(name, input_shape=(48, 48, 1), num_classes=7, **options):
     return _builder(name)(tuple(input_shape), num_classes, **options)
 
 
-def _rescaled_input(input_shape):
+def _rescaled_input(input_shape, crop=None):
     inputs = keras.Input(shape=input_shape, name="pixels")
-    return inputs, layers.Rescaling(1.0 / 255, name="rescale")(inputs)
+    x = layers.Rescaling(1.0 / 255, name="rescale")(inputs)
+    if crop:
+        if not 0 < crop <= min(input_shape[:2]):
+            raise ValueError(f"crop {crop} must lie in 1..{min(input_shape[:2])}, the input's side")
+        x = layers.CenterCrop(crop, crop, name="crop")(x)
+    return inputs, x
 
 
 def _conv_bn_relu(x, filters, kernel_size=3, strides=1, name=None):
@@ -68,7 +78,12 @@ def _classifier(x, num_classes, dropout):
     x = layers.GlobalAveragePooling2D(name="pool")(x)
     if dropout:
         x = layers.Dropout(dropout, name="head_dropout")(x)
-    return layers.Dense(num_classes, activation="softmax", name="emotion")(x)
+    return _output(x, num_classes)
+
+
+def _output(x, num_classes):
+    # float32 even under mixed precision: a softmax in bfloat16 loses the small probabilities
+    return layers.Dense(num_classes, activation="softmax", dtype="float32", name="emotion")(x)
 
 
 @register("baseline")
@@ -85,14 +100,13 @@ def baseline(input_shape, num_classes, dropout=0.25):
         x = layers.BatchNormalization(name=f"dense{index}_bn")(x)
         x = layers.ReLU(name=f"dense{index}_relu")(x)
         x = layers.Dropout(dropout, name=f"dense{index}_dropout")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="emotion")(x)
-    return keras.Model(inputs, outputs, name="baseline")
+    return keras.Model(inputs, _output(x, num_classes), name="baseline")
 
 
 @register("vgg")
-def vgg(input_shape, num_classes, widths=(32, 64, 128, 256), convs_per_stage=2, dropout=0.4):
+def vgg(input_shape, num_classes, widths=(32, 64, 128, 256), convs_per_stage=2, dropout=0.4, crop=None):
     """VGG-style net: stages of 3x3 conv-BN-ReLU, 2x2 max-pool between stages, global pooling."""
-    inputs, x = _rescaled_input(input_shape)
+    inputs, x = _rescaled_input(input_shape, crop)
     for stage, filters in enumerate(widths, start=1):
         for conv in range(1, convs_per_stage + 1):
             x = _conv_bn_relu(x, filters, name=f"stage{stage}_{conv}")
@@ -101,7 +115,10 @@ def vgg(input_shape, num_classes, widths=(32, 64, 128, 256), convs_per_stage=2, 
     return keras.Model(inputs, _classifier(x, num_classes, dropout), name="vgg")
 
 
-register("vgg_wide")(lambda shape, classes, **kw: vgg(shape, classes, widths=(48, 96, 192, 384), **kw))
+@register("vgg_wide")
+def vgg_wide(input_shape, num_classes, widths=(64, 128, 256, 512), convs_per_stage=2, dropout=0.4, crop=40):
+    """The published FER-2013 recipe's VGG: widths 64 to 512, trained on random 40 x 40 crops."""
+    return vgg(input_shape, num_classes, widths, convs_per_stage, dropout, crop)
 
 
 def _residual_block(x, filters, strides, name):
@@ -118,9 +135,9 @@ def _residual_block(x, filters, strides, name):
 
 
 @register("resnet")
-def resnet(input_shape, num_classes, widths=(32, 64, 128, 256), blocks_per_stage=2, dropout=0.3):
+def resnet(input_shape, num_classes, widths=(32, 64, 128, 256), blocks_per_stage=2, dropout=0.3, crop=None):
     """Small ResNet: a 3x3 stem, then residual stages that halve the map and double the width."""
-    inputs, x = _rescaled_input(input_shape)
+    inputs, x = _rescaled_input(input_shape, crop)
     x = _conv_bn_relu(x, widths[0], name="stem")
     for stage, filters in enumerate(widths, start=1):
         for block in range(1, blocks_per_stage + 1):
@@ -143,9 +160,9 @@ def _separable_residual_block(x, filters, name):
 
 
 @register("mini_xception")
-def mini_xception(input_shape, num_classes, widths=(16, 32, 64, 128), dropout=0.0):
+def mini_xception(input_shape, num_classes, widths=(16, 32, 64, 128), dropout=0.0, crop=None):
     """Arriaga et al.'s mini-Xception: two plain convs, then depthwise-separable residual blocks."""
-    inputs, x = _rescaled_input(input_shape)
+    inputs, x = _rescaled_input(input_shape, crop)
     x = _conv_bn_relu(x, 8, name="stem1")
     x = _conv_bn_relu(x, 8, name="stem2")
     for index, filters in enumerate(widths, start=1):

@@ -14,12 +14,16 @@ log = logging.getLogger(__name__)
 REPORT_FILE = "report.md"
 
 
+TTA_SUFFIXES = {"none": "", "flip": "_tta", "tencrop": "_tencrop"}
+"""Keys of ``metrics.json``: ``test``, ``test_tta`` (flip), ``test_tencrop``, and the same for validation."""
+
+
 def compute_metrics(model, dataset):
-    """Validation and test metrics, each with and without flip test-time averaging."""
+    """Validation and test metrics, single pass and with each test-time averaging."""
     metrics = {}
     for split_name in ("validation", "test"):
-        for tta in (False, True):
-            key = split_name + ("_tta" if tta else "")
+        for tta, suffix in TTA_SUFFIXES.items():
+            key = split_name + suffix
             if split_name == "test" and dataset.test_is_validation:  # the same faces: score them once
                 metrics[key] = copy.deepcopy(metrics["validation" + key[len("test"):]])
             else:
@@ -56,8 +60,10 @@ def markdown_table(columns, rows):
 
 
 def _metrics_table(metrics):
-    rows = [(key.replace("_tta", " (flip TTA)"), f"{metrics[key]['accuracy']:.4f}", f"{metrics[key]['macro_f1']:.4f}")
-            for key in ("validation", "validation_tta", "test", "test_tta")]
+    names = {"": "", "_tta": " (flip TTA)", "_tencrop": " (ten-crop TTA)"}
+    rows = [(split + names[suffix], f"{metrics[split + suffix]['accuracy']:.4f}",
+             f"{metrics[split + suffix]['macro_f1']:.4f}")
+            for split in ("validation", "test") for suffix in names if split + suffix in metrics]
     return markdown_table(["split", "accuracy", "macro-F1"], rows)
 
 

@@ -12,6 +12,7 @@ from .augment import AugmentConfig
 from .data import DataError
 from .labels import parse_classes
 from .models import DEFAULT_MODEL, model_names
+from .precision import PRECISIONS
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,16 @@ def build_parser():
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--data", help="FER-2013 CSV (plain or .gz) or image folder with train/<emotion>/, "
                         "test/<emotion>/ and optional validation/")
-    parser.add_argument("--model", default=DEFAULT_MODEL, choices=model_names(), help="architecture")
+    parser.add_argument("--arch", "--model", dest="model", default=DEFAULT_MODEL, choices=model_names(),
+                        help="architecture (--model is the old name of this option)")
+    parser.add_argument("--widths", type=_widths, help="channels of each stage, e.g. 64,128,256,512 "
+                        "[default: the architecture's own]")
+    parser.add_argument("--crop", type=int, metavar="PIXELS", help="the model looks at the centre PIXELS x PIXELS "
+                        "of each 48 x 48 face; with --shift, training sees a random crop of each face "
+                        "(e.g. --crop 40 --shift 0.1) [default: the architecture's own; vgg_wide: 40]")
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS, help="arithmetic of training: auto "
+                        "picks bfloat16 on CPUs with AMX and on GPUs with bfloat16 units, else float32; the "
+                        "written model is float32 whatever trained")
     parser.add_argument("--epochs", type=int, help="epochs to train, counting those already done when "
                         "resuming [default: 60]")
     parser.add_argument("--batch-size", type=int, default=64, help="faces per training step")
@@ -51,6 +61,10 @@ def build_parser():
     optimiser.add_argument("--schedule", default="cosine", choices=["cosine", "plateau", "constant"],
                            help="cosine decay with warm-up, ReduceLROnPlateau, or a constant rate")
     optimiser.add_argument("--warmup-epochs", type=int, default=2, help="linear warm-up epochs (cosine)")
+    optimiser.add_argument("--plateau-factor", type=float, default=0.75,
+                           help="plateau: multiply the learning rate by this when validation accuracy stalls")
+    optimiser.add_argument("--plateau-patience", type=int, default=5,
+                           help="plateau: epochs without a better validation accuracy before the rate drops")
     optimiser.add_argument("--label-smoothing", type=float, default=0.1, help="label smoothing of the loss")
     optimiser.add_argument("--class-weights", default="none", choices=["none", "sqrt", "balanced"],
                            help="weight the loss by inverse class frequency (or its square root)")
@@ -86,6 +100,17 @@ def build_parser():
 
 
 AUGMENT_FIELDS = [field.name for field in dataclasses.fields(AugmentConfig)]
+MODEL_OPTION_FIELDS = ("widths", "crop")
+
+
+def _widths(text):
+    try:
+        widths = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected whole numbers separated by commas") from None
+    if not widths or min(widths) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: each width must be 1 or more")
+    return widths
 
 
 def config_from_args(args, parser):
@@ -107,6 +132,11 @@ def config_from_args(args, parser):
         if name in given or name not in augment:
             augment[name] = getattr(args, name)
     settings["augment"] = augment
+    model_options = dict(settings.get("model_options", {}))
+    for name in MODEL_OPTION_FIELDS:
+        if getattr(args, name) is not None:
+            model_options[name] = getattr(args, name)
+    settings["model_options"] = model_options
     if "classes" in given or "classes" not in settings:
         settings["classes"] = parse_classes(args.classes)
     if "devices" in given or "devices" not in settings:
@@ -142,6 +172,8 @@ def main(argv=None):
         parser.error("choose one of --resume, --folds and --tune")
     if args.time_limit is not None and (args.folds is not None or args.tune):
         parser.error("--time-limit applies to one training run, not to --folds or --tune")
+    if args.epochs is not None and args.epochs < 1:
+        parser.error(f"--epochs must be 1 or more, not {args.epochs}")
     try:
         if args.resume:
             config = resumed_config(args)

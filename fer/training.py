@@ -23,6 +23,7 @@ from .augment import AugmentConfig, build_augmenter, build_mixer, training_batch
 from .data import load_dataset
 from .labels import EMOTIONS
 from .models import DEFAULT_MODEL, build_model
+from .precision import dtype_policy, processor_name, resolve_precision
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,9 @@ class TrainConfig:
     weight_decay: float = 5e-4
     schedule: str = "cosine"
     warmup_epochs: int = 2
+    plateau_factor: float = 0.75
+    plateau_patience: int = 5
+    precision: str = "auto"
     label_smoothing: float = 0.1
     class_weights: str = "none"
     patience: int = 0
@@ -211,20 +215,22 @@ def _callbacks(config, output, resuming, time_limit=None):
     if time_limit:
         callbacks.append(TimeLimit(time_limit))
     if config.schedule == "plateau":
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
-                                                           patience=max(2, config.patience // 3 or 5)))
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy", mode="max",
+                                                           factor=config.plateau_factor,
+                                                           patience=config.plateau_patience))
     return callbacks
 
 
-def build_compiled_model(config, dataset, steps_per_epoch, initialise=True):
-    """Build and compile the configured model for ``dataset``'s classes.
+def build_compiled_model(config, dataset, steps_per_epoch, initialise=True, precision="float32"):
+    """Build and compile the configured model for ``dataset``'s classes, computing in ``precision``.
 
     ``initialise=False`` skips ``config.init_from``: a resumed run's checkpoint replaces it anyway.
     """
     options = dict(config.model_options)
     if config.weights:
         options["weights"] = config.weights
-    model = build_model(config.model, dataset.train.images.shape[1:], len(dataset.labels), **options)
+    with dtype_policy(precision):
+        model = build_model(config.model, dataset.train.images.shape[1:], len(dataset.labels), **options)
     if config.init_from and initialise:
         initialise_from(model, config.init_from, dataset.labels)
     model.compile(optimizer=make_optimizer(config, steps_per_epoch),
@@ -288,14 +294,30 @@ def train(config, resume=False, dataset=None, time_limit=None):
     strategy = distribution_strategy(config.devices)
     if strategy is not None:
         log.info("training data-parallel on %d devices", strategy.num_replicas_in_sync)
+    precision = resolve_precision(config.precision)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        model = build_compiled_model(config, dataset, steps_per_epoch, initialise=not checkpointed)
-    log.info("%s: %d parameters", model.name, model.count_params())
+        model = build_compiled_model(config, dataset, steps_per_epoch, initialise=not checkpointed,
+                                     precision=precision)
+    log.info("%s: %d parameters, training in %s", model.name, model.count_params(), precision)
     output.mkdir(parents=True, exist_ok=True)  # only now: a run that fails on its input leaves nothing behind
     artifacts.write_json(output / CONFIG_FILE, config.to_dict())
     fit_model(config, model, dataset, _callbacks(config, output, resume, time_limit),
               verbose=1 if sys.stdout.isatty() else 2)
-    return finish_run(config, model, dataset)
+    return finish_run(config, model, dataset, precision)
+
+
+def float32_twin(config, model, dataset):
+    """``model`` rebuilt in float32 with its trained weights: what a model directory holds.
+
+    Mixed precision keeps its variables in float32, so the weights carry over exactly; the
+    twin's architecture names no mixed policy, so any machine and backend can load it.
+    """
+    if model.dtype_policy.name == "float32":
+        return model
+    with dtype_policy("float32"):
+        twin = build_model(config.model, dataset.train.images.shape[1:], len(dataset.labels), **config.model_options)
+    twin.set_weights(model.get_weights())
+    return twin
 
 
 def starting_point(directory):
@@ -306,13 +328,14 @@ def starting_point(directory):
     return {"directory": str(directory), **{key: before[key] for key in kept if key in before}}
 
 
-def finish_run(config, model, dataset):
-    """Load the best validation checkpoint and write model, metrics, plots and report."""
+def finish_run(config, model, dataset, precision="float32"):
+    """Load the best validation checkpoint and write model (float32), metrics, plots and report."""
     from .reporting import write_report  # plots pull in matplotlib: only when a run ends
 
     output = pathlib.Path(config.output)
     if (output / BEST_WEIGHTS_FILE).is_file():
         model.load_weights(output / BEST_WEIGHTS_FILE)
+    model = float32_twin(config, model, dataset)
     history = read_history(output)
     seconds = float(history["epoch_seconds"].sum()) if "epoch_seconds" in history else None
     metadata = {
@@ -322,6 +345,8 @@ def finish_run(config, model, dataset):
         "best_epoch": int(history["val_accuracy"].idxmax()) + 1 if "val_accuracy" in history else None,
         "training_seconds": seconds,
         "train_images_per_second": (len(dataset.train) * len(history) / seconds) if seconds else None,
+        "precision": precision,
+        "processor": processor_name(),
         "test_is_validation": dataset.test_is_validation,
     }
     if config.init_from:
