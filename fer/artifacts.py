@@ -14,13 +14,9 @@ import platform
 import keras
 
 from .labels import EMOTIONS
+from .locations import ARCHITECTURE_FILE, METADATA_FILE, METRICS_FILE, WEIGHTS_FILE  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
-
-ARCHITECTURE_FILE = "model.json"
-WEIGHTS_FILE = "model.weights.h5"
-METADATA_FILE = "metadata.json"
-METRICS_FILE = "metrics.json"
 
 
 @dataclasses.dataclass

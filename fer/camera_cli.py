@@ -13,6 +13,7 @@ import time
 
 import cv2
 
+from .console import setup_console
 from .sources import SourceError, open_source
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ def build_parser():
     parser.add_argument("--no-smoothing", dest="smoothing", action="store_false",
                         help="report each frame's raw scores instead of averaging each face's scores over time, "
                         "following faces from frame to frame by box overlap")
+    parser.add_argument("--verbose", action="store_true", help="also show TensorFlow's and LiteRT's own messages")
     parser.add_argument("--detect-width", type=int, default=320, metavar="W",
                         help="shrink frames to W pixels across for face detection (faster; 0: full resolution; "
                         "raise it when faces are under ~100 px) [default: 320]")
@@ -66,7 +68,8 @@ def make_recognizer(args):
     """An :class:`~fer.recognizer.EmotionRecognizer` with the model and detector settings asked for."""
     # Imported here so that --help and a bad SOURCE answer at once, without loading Keras.
     from .detector import FaceDetector
-    from .recognizer import DEFAULT_MODEL_DIR, EmotionRecognizer
+    from .locations import DEFAULT_MODEL_DIR
+    from .recognizer import EmotionRecognizer
 
     detector = FaceDetector(detect_width=args.detect_width or None)
     return EmotionRecognizer(args.model or DEFAULT_MODEL_DIR, detector=detector, smoothing=args.smoothing,
@@ -133,8 +136,8 @@ def summary_line(frames, faces, seconds):
 
 def main(argv=None):
     """Run ``camera.py``; an unusable source, model or option exits 2 with a one-line reason."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    setup_console(args.verbose, level=logging.WARNING)
     try:
         return run(args)
     except (SourceError, ValueError, FileNotFoundError, OSError) as error:

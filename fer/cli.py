@@ -6,9 +6,9 @@ and ``run(args) -> int``; add it to :data:`COMMANDS` to make it a subcommand.
 
 import argparse
 import importlib
-import logging
 import sys
 
+from .console import setup_console
 from .data import DataError
 
 COMMANDS = {
@@ -23,6 +23,7 @@ COMMANDS = {
 def build_parser():
     """The parser of every command in :data:`COMMANDS`."""
     parser = argparse.ArgumentParser(prog="python -m fer", description=__doc__.splitlines()[0])
+    parser.add_argument("--verbose", action="store_true", help="also show TensorFlow's own messages")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(module_name)
@@ -35,8 +36,8 @@ def build_parser():
 
 def main(argv=None):
     """Run one command; bad input exits 2 with a one-line reason."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    setup_console(args.verbose)
     try:
         return args.run(args)
     except (DataError, ValueError, FileNotFoundError, FileExistsError) as error:

@@ -24,10 +24,13 @@ def plot_history(history, path):
     """Accuracy and loss per epoch, train beside validation."""
     figure, axes = _subplots(1, 2, figsize=(10, 4))
     epochs = history["epoch"] + 1
+    marker = "o" if len(epochs) <= 30 else None  # a lone epoch is a point: without a marker, nothing shows
     for axis, metric in zip(axes, ("accuracy", "loss")):
-        axis.plot(epochs, history[metric], label="train")
+        axis.plot(epochs, history[metric], marker=marker, label="train")
         if f"val_{metric}" in history:
-            axis.plot(epochs, history[f"val_{metric}"], label="validation")
+            axis.plot(epochs, history[f"val_{metric}"], marker=marker, label="validation")
+        if len(epochs) == 1:
+            axis.set_xticks(list(epochs))
         axis.set_xlabel("epoch")
         axis.set_title(metric)
         axis.grid(alpha=0.3)

@@ -18,13 +18,12 @@ from .detector import FaceDetector
 from .drawing import draw_faces
 from .follower import FaceFollower
 from .inference import make_scorer
+from .locations import DEFAULT_MODEL_DIR
 from .preprocessing import faces_to_batch, to_gray
 from .tracking import FaceTracker
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL_DIR = pathlib.Path(__file__).resolve().parent.parent / "models" / "default"
-"""The model directory the demo uses unless told otherwise."""
 WARM_FACE_COUNTS = (1, 2)
 """Face counts the model runs for at start-up, so that the first frames do not pay for set-up."""
 

@@ -52,6 +52,11 @@ def write_plots(directory, dataset, history, metrics):
     return {title: path.name for title, path in figures.items()}
 
 
+def plural(count, noun):
+    """``"1 epoch"``, ``"3 epochs"``."""
+    return f"{count} {noun}{'s' * (count != 1)}"
+
+
 def markdown_table(columns, rows):
     """A Markdown table with a header row of ``columns`` and one line per row of values."""
     lines = ["| " + " | ".join(str(column) for column in columns) + " |", "|" + "---|" * len(columns)]
@@ -85,7 +90,7 @@ def write_report(directory, model, dataset, history, metadata):
         "",
         f"Data `{settings['data']}` (sha256 `{metadata['data_sha256'][:16]}…`); classes "
         f"{', '.join(dataset.labels)}; {model.count_params():,} parameters; "
-        f"{metadata['epochs_trained']} epochs, best validation epoch {metadata['best_epoch']}."
+        f"{plural(metadata['epochs_trained'], 'epoch')}, best validation epoch {metadata['best_epoch']}."
         + _start_note(metadata.get("initialised_from")),
         _test_note(dataset),
         "",
@@ -110,7 +115,7 @@ def _start_note(start):
     if not start:
         return ""
     epochs = start.get("epochs_trained")
-    before = f" after {epochs} epoch{'s' * (epochs != 1)}" if epochs else ""
+    before = f" after {plural(epochs, 'epoch')}" if epochs else ""
     if start.get("training_seconds"):
         before += f" ({start['training_seconds'] / 3600:.1f} h of training)"
     return f" Started from the weights of `{start['directory']}`{before}."
@@ -134,7 +139,7 @@ def _finish_report(directory, lines, figures, metrics):
 
 def _member_row(member):
     metadata = member["metadata"]
-    trained = (f"{metadata['epochs_trained']} epochs, best {metadata['best_epoch']}"
+    trained = (f"{plural(metadata['epochs_trained'], 'epoch')}, best {metadata['best_epoch']}"
                if metadata.get("epochs_trained") else "unknown")
     test, test_tta = member["metrics"]["test"], member["metrics"]["test_tta"]
     return (f"`{member['name']}`", metadata.get("architecture", "?"), f"{metadata.get('parameters', 0):,}", trained,

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 BOUNDARY = "frame"
 """Multipart boundary of the MJPEG stream (``multipart/x-mixed-replace; boundary=frame``)."""
 
+DEFAULT_MAX_VIEWERS = 32
+"""Viewers a broadcaster of the demo serves at once; each open stream holds a server thread."""
+
 STATUS_SIZE = (640, 480)
 """Width and height of error and waiting frames."""
 
@@ -134,6 +137,23 @@ def describe_source(spec):
     return f"webcam {text}" if text.isdigit() else text
 
 
+NO_CAMERA_HINT = ("To watch a video instead, start main.py with --source FILE, or press Use my camera "
+                  "on the page to use this browser's webcam.")
+NO_VIDEO_HINT = "Check the path or URL given to --source (a webcam index, a video file, a stream URL or a folder)."
+
+
+def source_problem(spec, error):
+    """What an error frame says when ``spec`` cannot be opened: the reason, then what to do."""
+    if str(spec).strip().isdigit():
+        return f"No camera: {error}\n{NO_CAMERA_HINT}"
+    return f"No video: {error}\n{NO_VIDEO_HINT}"
+
+
+def format_seconds(seconds):
+    """``"0.5 s"``, ``"2 s"``: whole seconds without a decimal, and never a misleading ``"0 s"``."""
+    return f"{seconds:.0f} s" if seconds >= 1 else f"{seconds:.2g} s"
+
+
 def _default_open_source(spec):
     from .sources import open_source
 
@@ -149,8 +169,9 @@ class Broadcaster:
     """
 
     def __init__(self, source_spec, recognizer, open_source=None, idle_timeout=5.0, keepalive=1.0,
-                 retry_first=0.5, retry_longest=10.0, jpeg_quality=80, pace_files=True):
+                 retry_first=0.5, retry_longest=10.0, jpeg_quality=80, pace_files=True, max_viewers=None):
         self.source_spec = source_spec
+        self.max_viewers = max_viewers
         self.recognizer = recognizer
         self.idle_timeout = idle_timeout
         self.keepalive = keepalive
@@ -181,13 +202,29 @@ class Broadcaster:
 
     # -- viewers -------------------------------------------------------------------------
 
+    @property
+    def full(self):
+        """Whether ``max_viewers`` are watching, so that another would be turned away."""
+        with self._lock:
+            return self._full()
+
+    def _full(self):
+        return self.max_viewers is not None and len(self._viewers) >= self.max_viewers
+
     @contextlib.contextmanager
     def watching(self):
-        """Register a viewer for the duration of the block; starts the thread if needed."""
+        """Register a viewer for the duration of the block; starts the thread if needed.
+
+        Yields None, registering nothing, when ``max_viewers`` already watch.
+        """
         with self._lock:
-            viewer = next(self._viewer_ids)
-            self._viewers[viewer] = time.monotonic()
-            self._start_if_stopped()
+            viewer = None if self._full() else next(self._viewer_ids)
+            if viewer is not None:
+                self._viewers[viewer] = time.monotonic()
+                self._start_if_stopped()
+        if viewer is None:
+            yield None
+            return
         try:
             yield viewer
         finally:
@@ -201,9 +238,9 @@ class Broadcaster:
         Waits at most ``keepalive`` seconds for a new frame; past that it repeats the latest
         error frame or sends a waiting frame, so a viewer is never left hanging.
         """
-        with self.watching():
+        with self.watching() as viewer:
             last_number = 0
-            while not self._closed.is_set():
+            while viewer is not None and not self._closed.is_set():
                 frame = self.next_frame(last_number, self.keepalive)
                 if frame is None:
                     frame = self._stalled_frame()
@@ -292,19 +329,27 @@ class Broadcaster:
             thread.join(timeout)
 
     def close(self, timeout=10.0):
-        """Shut down for good: stop the thread and end every viewer's stream (server exit)."""
+        """Shut down for good: stop the thread and end every viewer's stream (server exit); once is enough."""
+        if self._closed.is_set():
+            return
         self._closed.set()
         self.stop(timeout)
         with self._new_frame:
             self._new_frame.notify_all()
 
     def _should_stop(self, stop):
-        """True when stopped or idle; an idle thread gives up its handle under the lock."""
+        """True when stopped or idle; an idle thread gives up its handle under the lock.
+
+        Once a thread has given up its handle (or been replaced) the answer stays True: the
+        retry loop and its pauses ask again, and must not carry on without viewers.
+        """
         if stop.is_set():
             return True
         with self._lock:
+            if self._thread is not threading.current_thread():
+                return True
             idle = not self._viewers and time.monotonic() - self._last_left > self.idle_timeout
-            if idle and self._thread is threading.current_thread():
+            if idle:
                 self._thread = None
                 with self._new_frame:
                     self._set_state("stopped", "no viewers")
@@ -323,7 +368,7 @@ class Broadcaster:
                 break
             attempt = 1 if analysed else attempt + 1
             delay = backoff_delay(attempt, self.retry_first, self.retry_longest)
-            self._publish_error(f"{problem} - retrying in {delay:.0f} s")
+            self._publish_error(f"{problem}\nRetrying in {format_seconds(delay)}.")
             self._pause(delay, stop)
 
     def _capture_once(self, stop):
@@ -331,8 +376,8 @@ class Broadcaster:
         try:
             source = self._open_source(self.source_spec)
         except (OSError, RuntimeError, ValueError) as error:  # SourceError is a RuntimeError
-            log.warning("cannot open %s: %s", self.source_spec, error)
-            return f"{'No camera' if str(self.source_spec).strip().isdigit() else 'No video'}: {error}", 0
+            log.warning("%s", error)
+            return source_problem(self.source_spec, error), 0
         with self._new_frame:
             self.opens += 1
             self._description = getattr(source, "description", self._description)

@@ -9,6 +9,7 @@ import sys
 
 from . import artifacts
 from .augment import AugmentConfig
+from .console import setup_console
 from .data import DataError
 from .labels import parse_classes
 from .models import DEFAULT_MODEL, model_names
@@ -49,6 +50,7 @@ def build_parser():
     parser.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop at the last epoch that "
                         "ends within SECONDS of training (checkpoint kept; --resume goes on), e.g. for a GPU "
                         "lent ten minutes at a time")
+    parser.add_argument("--verbose", action="store_true", help="also show TensorFlow's own messages")
     parser.add_argument("--skip-bad-rows", action="store_true", help="leave out bad CSV rows or unreadable "
                         "images (counted in the log) instead of stopping")
     optimiser = parser.add_argument_group("optimisation")
@@ -165,9 +167,9 @@ def resumed_config(args):
 
 def main(argv=None):
     """Entry point of ``train.py``; returns the process exit code."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
+    setup_console(args.verbose)
     if sum([bool(args.resume), args.folds is not None, args.tune]) > 1:
         parser.error("choose one of --resume, --folds and --tune")
     if args.time_limit is not None and (args.folds is not None or args.tune):

@@ -134,14 +134,37 @@ def distribution_strategy(devices=()):
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Adds ``epoch_seconds`` and the current learning rate to each epoch's logs."""
+    """Adds ``epoch_seconds``, ``images_per_second`` and the learning rate to each epoch's logs.
+
+    It also logs the speed and the time the rest of the run will take: on a CPU an epoch lasts
+    minutes, and Keras's own progress bar knows only the current epoch.
+    """
+
+    def __init__(self, images_per_epoch):
+        super().__init__()
+        self.images_per_epoch = images_per_epoch
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        logs["epoch_seconds"] = time.perf_counter() - self._start
+        seconds = time.perf_counter() - self._start
+        logs["epoch_seconds"] = seconds
+        logs["images_per_second"] = self.images_per_epoch / seconds
         logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        left = self.params.get("epochs", epoch + 1) - epoch - 1
+        log.info("epoch %d/%d: %.0f s, %.0f images/s%s", epoch + 1, self.params.get("epochs", epoch + 1),
+                 seconds, logs["images_per_second"],
+                 f"; about {format_duration(left * seconds)} to go" if left > 0 else "")
+
+
+def format_duration(seconds):
+    """``"2 h 05 min"``, ``"7 min"`` or ``"40 s"``."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
 class ValidationScores(keras.callbacks.Callback):
@@ -198,11 +221,11 @@ def read_history(output):
     return history.drop_duplicates("epoch", keep="last").reset_index(drop=True)
 
 
-def _callbacks(config, output, resuming, time_limit=None):
+def _callbacks(config, output, resuming, train_size, time_limit=None):
     history = read_history(output) if resuming else pd.DataFrame()
     best_so_far = float(history["val_accuracy"].max()) if "val_accuracy" in history else None
     callbacks = [  # in order: each one sees the logs the ones before it wrote
-        EpochTimer(),
+        EpochTimer(train_size),
         keras.callbacks.BackupAndRestore(output / CHECKPOINT_DIR, delete_checkpoint=False),
         keras.callbacks.ModelCheckpoint(output / BEST_WEIGHTS_FILE, monitor="val_accuracy", mode="max",
                                         save_best_only=True, save_weights_only=True,
@@ -286,6 +309,7 @@ def train(config, resume=False, dataset=None, time_limit=None):
         raise FileExistsError(f"{output} already holds a run; resume it with --resume {output} "
                               "or choose another --output")
     keras.utils.set_random_seed(config.seed)
+    config = dataclasses.replace(config, learning_rate=config.base_learning_rate)  # the report names it
     if dataset is None:
         dataset = load_dataset(config.data, config.classes, config.skip_bad_rows, seed=config.seed)
     log.info("train %d, validation %d, test %d faces; classes %s", len(dataset.train),
@@ -301,7 +325,7 @@ def train(config, resume=False, dataset=None, time_limit=None):
     log.info("%s: %d parameters, training in %s", model.name, model.count_params(), precision)
     output.mkdir(parents=True, exist_ok=True)  # only now: a run that fails on its input leaves nothing behind
     artifacts.write_json(output / CONFIG_FILE, config.to_dict())
-    fit_model(config, model, dataset, _callbacks(config, output, resume, time_limit),
+    fit_model(config, model, dataset, _callbacks(config, output, resume, len(dataset.train), time_limit),
               verbose=1 if sys.stdout.isatty() else 2)
     return finish_run(config, model, dataset, precision)
 

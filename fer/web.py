@@ -7,9 +7,14 @@ with the model's predictions, each picture at ``/gallery/<emotion>/<name>.png``)
 top-level ``templates/`` and ``static/`` folders, found relative to this file.
 """
 
+import contextlib
+import ctypes
+import ctypes.util
+import dataclasses
 import io
 import logging
 import pathlib
+import threading
 
 import flask
 import numpy as np
@@ -18,8 +23,9 @@ from werkzeug.exceptions import HTTPException
 
 from .gallery import GALLERY_ROOT, Gallery
 from .labels import EMOTIONS
-from .recognizer import DEFAULT_MODEL_DIR, EmotionRecognizer
-from .stream import BOUNDARY, Broadcaster, mjpeg
+from .locations import DEFAULT_MODEL_DIR
+from .recognizer import EmotionRecognizer
+from .stream import BOUNDARY, DEFAULT_MAX_VIEWERS, Broadcaster, mjpeg
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +38,38 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_UPLOAD_PIXELS = 40_000_000
 """Largest accepted picture, in pixels: a small file can still unpack into a huge image."""
 
+MAX_ANALYSIS_SIDE = 1600
+"""Longest side a picture is analysed at: enough for faces of 30 px and up in most photos, and
+bounded memory whatever the upload (boxes are reported in the upload's own pixels)."""
+
+UPLOAD_SLOTS = 2
+"""Uploads analysed at once; more wait up to :data:`UPLOAD_WAIT` seconds, then get a 503."""
+UPLOAD_WAIT = 10.0
+
 
 class UploadError(ValueError):
     """An upload that is not a usable picture; the message says why (sent back with a 400)."""
 
 
-def decode_image(data, max_pixels=MAX_UPLOAD_PIXELS):
-    """Decode uploaded bytes into a BGR array, turned upright by its EXIF orientation.
+@dataclasses.dataclass
+class Picture:
+    """An upload decoded for analysis: upright BGR pixels, shrunk by ``scale`` if it was large."""
 
-    Raises :class:`UploadError` for an empty, non-image, truncated or oversized picture.
+    image: np.ndarray
+    scale: float = 1.0
+    """Upload pixels per analysed pixel (1: not shrunk)."""
+
+    def to_upload(self, box):
+        """A box ``[x, y, w, h]`` of :attr:`image` in the upload's own pixels."""
+        return [int(round(value * self.scale)) for value in box]
+
+
+def decode_image(data, max_pixels=MAX_UPLOAD_PIXELS, max_side=MAX_ANALYSIS_SIDE):
+    """Decode uploaded bytes into a :class:`Picture`, upright by its EXIF orientation.
+
+    A picture longer than ``max_side`` is shrunk to it (JPEGs already while decoding, so a
+    large photo never unpacks at full size). Raises :class:`UploadError` for an empty,
+    non-image, truncated or oversized picture.
     """
     if not data:
         raise UploadError("empty upload: send a JPEG or PNG picture as the 'image' form field or the body")
@@ -55,24 +84,52 @@ def decode_image(data, max_pixels=MAX_UPLOAD_PIXELS):
         if width * height > max_pixels:
             raise UploadError(f"picture too large: {width} x {height} pixels (at most {max_pixels:,})")
         try:
+            picture.draft("RGB", (max_side, max_side))  # JPEG: decode at 1/2, 1/4 or 1/8 size
             picture.load()
-            rgb = ImageOps.exif_transpose(picture).convert("RGB")
+            upright = ImageOps.exif_transpose(picture)
+            upright_width = upright.width * width / picture.width  # the upload's size, upright
+            upright.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
+            rgb = upright.convert("RGB")
         except (OSError, SyntaxError, ValueError) as error:  # how Pillow reports truncated or corrupt data
             raise UploadError(f"unreadable or truncated image ({error})") from None
-    return np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
+    return Picture(np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1]), upright_width / rgb.width)
+
+
+def release_free_memory():
+    """Hand freed heap memory back to the system (glibc), so that upload peaks do not ratchet up."""
+    libc = _libc()
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
+
+
+def limit_malloc_arenas(arenas=2):
+    """Cap glibc's per-thread heaps: with many server threads each keeps its own peak otherwise."""
+    libc = _libc()
+    if libc is not None and hasattr(libc, "mallopt"):
+        libc.mallopt(-8, arenas)  # M_ARENA_MAX
+
+
+def _libc():
+    name = ctypes.util.find_library("c")
+    with contextlib.suppress(OSError):
+        return ctypes.CDLL(name) if name else None
+    return None
 
 
 def create_app(recognizer=None, source="0", model_dir=None, gallery_root=GALLERY_ROOT,
-               max_upload_bytes=MAX_UPLOAD_BYTES, stream_options=None):
+               max_upload_bytes=MAX_UPLOAD_BYTES, stream_options=None, max_viewers=DEFAULT_MAX_VIEWERS,
+               upload_slots=UPLOAD_SLOTS, upload_wait=UPLOAD_WAIT):
     """Build the demo app around ``recognizer`` (or one loaded from ``model_dir``) and ``source``.
 
     ``source`` is anything :func:`fer.sources.open_source` takes; ``stream_options`` are
     keyword arguments of :class:`fer.stream.Broadcaster` (``idle_timeout``, ``keepalive``, ...).
-    The capture thread starts with the first viewer of ``/video_feed``.
+    The capture thread starts with the first viewer of ``/video_feed``; past ``max_viewers``
+    open streams, and past ``upload_slots`` uploads in analysis for ``upload_wait`` seconds,
+    requests get a 503 with ``Retry-After``.
     """
     if recognizer is None:
         recognizer = EmotionRecognizer(model_dir or DEFAULT_MODEL_DIR)
-    broadcaster = Broadcaster(source, recognizer, **(stream_options or {}))
+    broadcaster = Broadcaster(source, recognizer, max_viewers=max_viewers, **(stream_options or {}))
     gallery = Gallery(gallery_root)
 
     app = flask.Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC))
@@ -81,7 +138,7 @@ def create_app(recognizer=None, source="0", model_dir=None, gallery_root=GALLERY
     app.extensions["fer"] = {"recognizer": recognizer, "broadcaster": broadcaster, "gallery": gallery}
     app.context_processor(lambda: {"emotions": EMOTIONS, "labels": recognizer.labels})
     _add_page_routes(app, recognizer, broadcaster, gallery)
-    _add_api_routes(app, recognizer, broadcaster)
+    _add_api_routes(app, recognizer, broadcaster, threading.BoundedSemaphore(upload_slots), upload_wait)
     _add_error_handlers(app)
     return app
 
@@ -96,6 +153,9 @@ def _add_page_routes(app, recognizer, broadcaster, gallery):
     @app.get("/video_feed")
     def video_feed():
         """The annotated video as MJPEG; every viewer shares one capture thread."""
+        if broadcaster.full:
+            return _busy(f"{broadcaster.max_viewers} video streams are open, the most this server allows "
+                         "(main.py --max-viewers raises it); try again shortly")
         response = flask.Response(mjpeg(broadcaster.frames()),
                                   mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}")
         response.headers["Cache-Control"] = "no-store, no-cache, must-revalidate"
@@ -119,7 +179,19 @@ def _add_page_routes(app, recognizer, broadcaster, gallery):
         return flask.send_from_directory(gallery.root / emotion, name, max_age=3600)
 
 
-def _add_api_routes(app, recognizer, broadcaster):
+def _busy(message, retry_after=2):
+    """A 503 answer, JSON under ``/api/`` and a page elsewhere, telling the client when to retry."""
+    if flask.request.path.startswith("/api/"):
+        response = flask.jsonify(error=message, status=503)
+    else:
+        response = flask.make_response(flask.render_template(
+            "error.html", code=503, name="Busy", description=message))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _add_api_routes(app, recognizer, broadcaster, upload_slots, upload_wait):
     """The JSON endpoints."""
     @app.get("/api/faces")
     def faces_now():
@@ -136,11 +208,18 @@ def _add_api_routes(app, recognizer, broadcaster):
             data = upload.read()
         else:  # the picture is the body itself (curl --data-binary @face.jpg)
             data = flask.request.get_data(cache=False)
+        if not upload_slots.acquire(timeout=upload_wait):
+            return _busy("busy analysing other pictures; try again shortly")
         try:
-            image = decode_image(data)
+            picture = decode_image(data)
+            del data
+            faces = recognizer.analyze(picture.image, still=True)  # each upload stands alone
         except UploadError as error:
             return flask.jsonify(error=str(error)), 400
-        return flask.jsonify(recognizer.analyze(image, still=True))  # each upload stands alone
+        finally:
+            upload_slots.release()
+            release_free_memory()
+        return flask.jsonify([dict(face, box=picture.to_upload(face["box"])) for face in faces])
 
     @app.get("/healthz")
     def healthz():

@@ -2,14 +2,19 @@
 
 import argparse
 import logging
-import pathlib
 import signal
 import sys
 
+from .console import setup_console
+from .locations import DEFAULT_MODEL_DIR, model_dir_problem
+from .stream import DEFAULT_MAX_VIEWERS
+
 log = logging.getLogger(__name__)
 
-DEFAULT_THREADS = 64
-"""Waitress worker threads: each MJPEG viewer holds one for as long as it watches."""
+RESERVED_THREADS = 8
+"""Waitress threads kept beyond ``--max-viewers`` for the page, the API and health checks:
+each open MJPEG stream holds a thread for as long as it is watched."""
+DEFAULT_THREADS = DEFAULT_MAX_VIEWERS + RESERVED_THREADS
 
 
 def build_parser():
@@ -27,28 +32,27 @@ def build_parser():
                         "train.py [default: models/default in the repository]")
     parser.add_argument("--server", default="waitress", choices=["waitress", "flask"],
                         help="waitress is a production WSGI server; flask is the development server")
-    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
-                        help="waitress worker threads; each open video stream holds one, so allow "
-                        "more than the viewers you expect")
+    parser.add_argument("--max-viewers", type=int, default=DEFAULT_MAX_VIEWERS,
+                        help="video streams open at once; one more gets a 503 'busy' answer. Each stream "
+                        f"holds a server thread; {RESERVED_THREADS} more threads stay free for the page, the API "
+                        "and /healthz")
+    parser.add_argument("--threads", type=int, help="waitress worker threads [default: --max-viewers + "
+                        f"{RESERVED_THREADS}]; must exceed --max-viewers")
+    parser.add_argument("--verbose", action="store_true", help="also show TensorFlow's and LiteRT's own "
+                        "start-up messages")
     return parser
 
 
 def check_args(args):
     """Reasons the options cannot work, checked before anything heavy loads (empty: fine)."""
-    from .artifacts import ARCHITECTURE_FILE, WEIGHTS_FILE
-
-    problems = []
-    model = pathlib.Path(args.model)
-    if not model.is_dir():
-        problems.append(f"model directory {model} does not exist; train one with train.py or pass --model")
-    else:
-        missing = [name for name in (ARCHITECTURE_FILE, WEIGHTS_FILE) if not (model / name).is_file()]
-        if missing:
-            problems.append(f"{model} is not a model directory: no {' or '.join(missing)}")
+    problems = [problem for problem in [model_dir_problem(args.model)] if problem]
     if not 0 <= args.port <= 65535:
         problems.append(f"--port must lie in 0-65535, got {args.port}")
-    if args.threads < 1:
-        problems.append(f"--threads must be at least 1, got {args.threads}")
+    if args.max_viewers < 1:
+        problems.append(f"--max-viewers must be at least 1, got {args.max_viewers}")
+    elif args.threads is not None and args.threads <= args.max_viewers:
+        problems.append(f"--threads ({args.threads}) must exceed --max-viewers ({args.max_viewers}), or the "
+                        "streams leave no thread for the page and the API")
     return problems
 
 
@@ -69,38 +73,39 @@ def server_url(host, port):
 
 def main(argv=None):
     """Parse options, load the model once, and serve until interrupted; bad input exits 2."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .recognizer import DEFAULT_MODEL_DIR
-
     args.model = args.model or str(DEFAULT_MODEL_DIR)
+    args.threads = args.threads or args.max_viewers + RESERVED_THREADS
     problems = check_args(args)
     if problems:
         parser.exit(2, f"main.py: error: {'; '.join(problems)}\n")
-    from .web import create_app
+    setup_console(args.verbose)
+    from .web import create_app, limit_malloc_arenas
 
+    limit_malloc_arenas()  # before the server's threads first allocate
     try:
-        app = create_app(model_dir=args.model, source=args.source)
+        app = create_app(model_dir=args.model, source=args.source, max_viewers=args.max_viewers)
     except (OSError, ValueError) as error:
         parser.exit(2, f"main.py: error: cannot load the model in {args.model}: {error}\n")
     try:
         serve(app, args)
     except OSError as error:
         parser.exit(1, f"main.py: error: cannot serve on {args.host}:{args.port}: {error}\n")
-    finally:
-        app.extensions["fer"]["broadcaster"].close()
     return 0
 
 
-def stop_on_signals():
+def stop_on_signals(first=None):
     """Make Ctrl+C (SIGINT) and SIGTERM (``kill``, ``docker stop``) end the server cleanly.
 
     Python ignores SIGINT for good when it starts with SIGINT ignored, as a program started in
     the background by a shell script does; SIGTERM would otherwise end it without releasing
-    the camera or closing the streams.
+    the camera or closing the streams. ``first`` runs before the interrupt: waitress waits
+    for its worker threads when interrupted, so the open streams must end before that.
     """
     def interrupt(signum, frame):
+        if first is not None:
+            first()
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -109,21 +114,25 @@ def stop_on_signals():
 
 def serve(app, args):
     """Run the chosen server until Ctrl+C or SIGTERM."""
-    stop_on_signals()
-    if args.server == "flask":
-        log.info("demo at %s (Flask development server)", server_url(args.host, args.port))
-        app.run(host=args.host, port=args.port, threaded=True, debug=False, use_reloader=False)
-        return
-    server = make_server(app, args.host, args.port, args.threads)
-    log.info("demo at %s (waitress, %d threads; Ctrl+C stops it)",
-             server_url(args.host, server.effective_port), args.threads)
+    broadcaster = app.extensions["fer"]["broadcaster"]
+    stop_on_signals(first=broadcaster.close)
+    server = None
     try:
-        server.run()
+        if args.server == "flask":
+            log.info("demo at %s (Flask development server)", server_url(args.host, args.port))
+            app.run(host=args.host, port=args.port, threaded=True, debug=False, use_reloader=False)
+        else:
+            server = make_server(app, args.host, args.port, args.threads)
+            log.info("demo at %s (waitress; up to %d video streams, %d threads; Ctrl+C stops it)",
+                     server_url(args.host, server.effective_port), args.max_viewers, args.threads)
+            server.run()  # returns when interrupted: waitress handles KeyboardInterrupt itself
     except KeyboardInterrupt:
-        log.info("stopping")
+        pass
     finally:
-        app.extensions["fer"]["broadcaster"].close()  # ends the open streams, so no worker is left waiting
-        server.close()
+        log.info("stopping")
+        broadcaster.close()  # ends the open streams, so no worker is left waiting
+        if server is not None:
+            server.close()
 
 
 if __name__ == "__main__":

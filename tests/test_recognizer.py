@@ -7,7 +7,8 @@ from fer.clips import compose_scene, load_faces
 from fer.data import read_csv_faces
 from fer.evaluation import predict_scores
 from fer.preprocessing import faces_to_batch, to_gray
-from fer.recognizer import DEFAULT_MODEL_DIR, EmotionRecognizer, crop_faces
+from fer.locations import DEFAULT_MODEL_DIR
+from fer.recognizer import EmotionRecognizer, crop_faces
 
 FIXTURE_FACES = [gray_face for _, gray_face in load_faces()]
 

@@ -207,7 +207,7 @@ def run_main(*args, timeout=60):
 def test_main_help_explains_every_option():
     result = run_main("--help")
     assert result.returncode == 0
-    for option in ("--host", "--port", "--source", "--model", "--server", "--threads"):
+    for option in ("--host", "--port", "--source", "--model", "--server", "--threads", "--max-viewers", "--verbose"):
         assert option in result.stdout
 
 
@@ -215,6 +215,20 @@ def test_main_refuses_a_missing_model_directory_in_one_line(tmp_path):
     result = run_main("--model", str(tmp_path / "no_model"), "--port", "0")
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "does not exist" in result.stderr
+
+
+def test_main_checks_its_options_before_loading_tensorflow(tmp_path):
+    check = ("import sys; from fer import web_cli\n"
+             "try:\n    web_cli.main(['--model', sys.argv[1]])\nexcept SystemExit as exit:\n"
+             "    print(exit.code, sorted(name for name in ('keras', 'tensorflow') if name in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", check, str(tmp_path / "no_model")], capture_output=True,
+                            text=True, timeout=60, cwd=ROOT)
+    assert result.stdout.split("\n")[0] == "2 []", result.stdout + result.stderr
+
+
+def test_main_refuses_too_few_threads_for_its_viewers():
+    result = run_main("--max-viewers", "8", "--threads", "8")
+    assert result.returncode == 2 and "must exceed --max-viewers" in result.stderr
 
 
 def ignore_sigint():
@@ -225,7 +239,7 @@ def ignore_sigint():
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_main_serves_the_demo_with_waitress_and_stops_cleanly(tiny_model_dir, tmp_path, stop_signal):
     command = [sys.executable, str(ROOT / "main.py"), "--port", "0", "--model", str(tiny_model_dir),
-               "--source", str(tmp_path / "missing.mp4"), "--threads", "8"]
+               "--source", str(tmp_path / "missing.mp4"), "--max-viewers", "4"]
     process = subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.PIPE, text=True,
                                preexec_fn=ignore_sigint)
     lines = queue.Queue()
@@ -239,10 +253,68 @@ def test_main_serves_the_demo_with_waitress_and_stops_cleanly(tiny_model_dir, tm
         with urllib.request.urlopen(url.group(1) + "healthz", timeout=TIMEOUT) as response:
             health = json.load(response)
         assert health["status"] == "ok" and health["model_loaded"]
+        address = tuple(url.group(1)[len("http://"):-1].split(":"))
+        with video_feed((address[0], int(address[1])), timeout=5) as response:
+            assert read_part(response), "a viewer of a missing source should get an error frame"
+        time.sleep(1)  # the last viewer has left while the source is failing
     finally:
         process.send_signal(stop_signal)
+        signalled = time.monotonic()
         try:
             process.wait(30)
         finally:
             process.kill()
     assert process.returncode == 0
+    assert time.monotonic() - signalled < 6, "the server took too long to stop"
+    output = []
+    with contextlib.suppress(queue.Empty):
+        while True:
+            output.append(lines.get(timeout=1))
+    noise = [line for line in output if re.search(r"cuInit|^[WIE]\d{4} |XNNPACK|absl::", line)]
+    assert not noise, f"framework chatter on the console: {noise}"
+
+
+def test_streams_beyond_the_ceiling_are_refused_and_health_checks_still_answer(recognizer, clip):
+    app = create_app(recognizer, source=str(clip), max_viewers=4)
+    with serving(app, threads=4 + 4) as address, contextlib.ExitStack() as streams:
+        for _ in range(4):
+            assert read_part(streams.enter_context(video_feed(address)))
+        refused = 0
+        for _ in range(8):
+            connection = http.client.HTTPConnection(*address, timeout=TIMEOUT)
+            connection.request("GET", "/video_feed")
+            response = connection.getresponse()
+            refused += response.status == 503 and response.getheader("Retry-After") is not None
+            response.read()
+            connection.close()
+        assert refused == 8
+        started = time.monotonic()
+        assert get_json(address, "/healthz")["status"] == "ok"
+        with urllib.request.urlopen(f"http://{address[0]}:{address[1]}/", timeout=TIMEOUT) as page:
+            assert page.status == 200
+        assert time.monotonic() - started < 2, "the page and health check should not wait behind streams"
+
+
+def test_bursts_of_large_uploads_leave_memory_bounded(recognizer):
+    psutil = pytest.importorskip("psutil")
+    picture = np.zeros((6000, 6000), np.uint8)
+    cv2.circle(picture, (3000, 3000), 2000, 255, -1)
+    png = cv2.imencode(".png", picture)[1].tobytes()  # small on disk, 36 megapixels unpacked
+    app = create_app(recognizer, source="99")
+    process = psutil.Process()
+    with serving(app) as address:
+        def upload():
+            request = urllib.request.Request(f"http://{address[0]}:{address[1]}/api/predict", data=png,
+                                             headers={"Content-Type": "image/png"})
+            with urllib.request.urlopen(request, timeout=60) as response:
+                assert response.status == 200
+
+        before = process.memory_info().rss
+        for _ in range(2):
+            burst = [threading.Thread(target=upload) for _ in range(8)]
+            for thread in burst:
+                thread.start()
+            for thread in burst:
+                thread.join(60)
+        grown = (process.memory_info().rss - before) / 2 ** 20
+    assert grown < 600, f"memory grew by {grown:.0f} MiB over two bursts of eight large uploads"

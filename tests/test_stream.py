@@ -10,7 +10,7 @@ import pytest
 from fer.clips import compose_scene, load_faces, write_clip
 from fer.recognizer import EmotionRecognizer
 from fer.sources import open_source
-from fer.stream import BOUNDARY, Broadcaster, backoff_delay, mjpeg, mjpeg_part, status_image
+from fer.stream import BOUNDARY, Broadcaster, backoff_delay, format_seconds, mjpeg, mjpeg_part, status_image
 
 CLIP_FPS = 10.0
 
@@ -183,7 +183,9 @@ def test_a_missing_camera_gives_an_error_frame_at_once_and_keeps_retrying(recogn
     frames = broadcaster.frames()
     first = next(frames)
     assert time.monotonic() - started < 3
-    assert first.state == "error" and "webcam 99" in first.message and "retrying" in first.message
+    assert first.state == "error" and "webcam 99" in first.message and "Retrying in 0.1 s" in first.message
+    assert "--source FILE" in first.message and "Use my camera" in first.message, "say what to do"
+    assert first.message.count("cannot open") == 1
     picture = cv2.imdecode(np.frombuffer(first.jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert picture.shape == (480, 640, 3) and picture.std() > 5, "the error frame should carry its message"
     status = broadcaster.latest()
@@ -208,7 +210,7 @@ def test_a_camera_that_drops_out_is_reported_and_reconnected(recognizer, two_fac
     frames.close()
     broadcaster.stop()
     errors = [message for state, message in states if state == "error"]
-    assert errors and all("Lost video" in message and "retrying" in message for message in errors)
+    assert errors and all("Lost video" in message and "Retrying" in message for message in errors)
     first_error = next(index for index, (state, _) in enumerate(states) if state == "error")
     assert any(state == "live" for state, _ in states[first_error:]), "no frames after reconnecting"
     assert opener.attempts >= 3
@@ -293,3 +295,61 @@ def test_mjpeg_part_and_status_image():
 def test_backoff_doubles_up_to_a_cap():
     assert [backoff_delay(attempt, 0.5, 4.0) for attempt in range(1, 7)] == [0.5, 1, 2, 4, 4, 4]
 
+
+
+class AppearsLater:
+    """``open_source`` for a source that is missing until ``appear`` is set, then is ``clip``."""
+
+    def __init__(self, clip):
+        self.clip = clip
+        self.appear = threading.Event()
+        self.attempts = 0
+
+    def __call__(self, spec):
+        self.attempts += 1
+        if not self.appear.is_set():
+            raise RuntimeError(f"cannot open {spec}: no such file")
+        return open_source(str(self.clip))
+
+
+def test_a_failing_source_stops_retrying_when_the_last_viewer_leaves(recognizer, clip):
+    opener = AppearsLater(clip)
+    counting = CountingRecognizer(recognizer)
+    broadcaster = Broadcaster("later.avi", counting, open_source=opener, idle_timeout=0.3,
+                              retry_first=0.05, retry_longest=0.1)
+    assert take(broadcaster.frames(), 2, state="error")
+    assert wait_until(lambda: not broadcaster.running, 3), "the retrying thread outlived its viewers"
+    attempts = opener.attempts
+    opener.appear.set()
+    time.sleep(0.5)
+    assert counting.analysed == 0, "frames were analysed with nobody watching"
+    assert opener.attempts == attempts, "the source was opened again with nobody watching"
+    assert take(broadcaster.frames(), 2), "the next viewer should stream the source that appeared"
+    broadcaster.close()
+    assert not broadcaster.running
+
+
+def test_retry_delays_under_a_second_are_not_called_zero():
+    assert [format_seconds(seconds) for seconds in (0.05, 0.5, 1.0, 10.0)] == ["0.05 s", "0.5 s", "1 s", "10 s"]
+
+
+def test_a_missing_file_is_named_once_with_what_to_do(recognizer, tmp_path):
+    broadcaster = Broadcaster(str(tmp_path / "later.mp4"), recognizer, retry_first=0.5)
+    first = take(broadcaster.frames(), 1, state="error")[0]
+    broadcaster.close()
+    assert first.message.count("later.mp4") == 1 and "--source" in first.message
+    assert "Retrying in 0.5 s" in first.message
+
+
+def test_viewers_beyond_the_ceiling_get_no_stream_and_take_no_place(recognizer, clip):
+    broadcaster = Broadcaster(str(clip), recognizer, max_viewers=2)
+    first, second = broadcaster.frames(), broadcaster.frames()
+    assert next(first) and next(second)
+    assert broadcaster.full and broadcaster.viewers == 2
+    assert list(broadcaster.frames()) == [], "a third viewer should get nothing"
+    assert broadcaster.viewers == 2
+    first.close()
+    assert not broadcaster.full
+    assert next(broadcaster.frames()), "a place freed should be taken again"
+    second.close()
+    broadcaster.close()

@@ -4,6 +4,7 @@ import importlib.util
 import io
 import pathlib
 import re
+import threading
 
 import cv2
 import numpy as np
@@ -14,7 +15,7 @@ from fer.clips import compose_scene, face_emotion, load_faces
 from fer.labels import EMOTIONS
 from fer.recognizer import EmotionRecognizer
 from fer.tracking import box_iou
-from fer.web import MAX_UPLOAD_BYTES, UploadError, create_app, decode_image
+from fer.web import MAX_ANALYSIS_SIDE, MAX_UPLOAD_BYTES, UploadError, create_app, decode_image
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -196,8 +197,9 @@ def test_decode_image_turns_a_photo_upright_by_its_exif_orientation():
     exif[0x0112] = 6  # "rotate 90 degrees clockwise to view"
     buffer = io.BytesIO()
     picture.save(buffer, "JPEG", exif=exif)
-    image = decode_image(buffer.getvalue())
-    assert image.shape == (40, 20, 3)
+    picture = decode_image(buffer.getvalue())
+    image = picture.image
+    assert image.shape == (40, 20, 3) and picture.scale == 1.0
     assert image[10, 10, 2] > 200 and image[10, 10, 0] < 60, "channels should come back in BGR order"
     with pytest.raises(UploadError, match="too large"):
         decode_image(buffer.getvalue(), max_pixels=100)
@@ -238,3 +240,60 @@ def test_make_gallery_writes_what_the_gallery_pages_show(recognizer, sample_csv,
     image = re.search(r'<img src="(/gallery/fear/[^"]+)"', page).group(1)
     assert client.get(image).status_code == 200
     assert make_gallery.main(["--data", str(tmp_path / "missing.csv")]) == 2
+
+
+def test_a_large_picture_is_analysed_shrunk_and_answered_in_its_own_pixels(client, scene, recognizer):
+    image, true_boxes = scene
+    factor = 5  # 3200 x 2400: twice the analysed side
+    large = cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_LINEAR)
+    for encoded in (cv2.imencode(".png", large)[1].tobytes(), jpeg_bytes(large)):
+        picture = decode_image(encoded)
+        assert max(picture.image.shape[:2]) <= MAX_ANALYSIS_SIDE
+        assert picture.scale == pytest.approx(large.shape[1] / picture.image.shape[1])
+        response = client.post("/api/predict", data=encoded)
+        assert response.status_code == 200
+        assert_found(response.get_json(), [[value * factor for value in box] for box in true_boxes],
+                     recognizer.labels)
+
+
+def test_uploads_beyond_the_analysis_slots_get_503_with_retry_after(recognizer, scene):
+    app = create_app(recognizer, source="99", upload_slots=1, upload_wait=0.2)
+    entered, release = threading.Event(), threading.Event()
+    original = recognizer.analyze
+
+    def slow_analyze(image, still=False):
+        entered.set()
+        release.wait(5)
+        return original(image, still=still)
+
+    recognizer.analyze = slow_analyze
+    try:
+        first = threading.Thread(target=lambda: app.test_client().post("/api/predict", data=jpeg_bytes(scene[0])))
+        first.start()
+        assert entered.wait(5)
+        response = app.test_client().post("/api/predict", data=jpeg_bytes(scene[0]))
+        assert response.status_code == 503 and response.headers["Retry-After"]
+        assert "busy" in response.get_json()["error"]
+    finally:
+        release.set()
+        first.join(5)
+        del recognizer.analyze
+    assert app.test_client().post("/api/predict", data=jpeg_bytes(scene[0])).status_code == 200
+
+
+def test_streams_beyond_the_ceiling_get_a_503_page_and_the_api_still_answers(recognizer):
+    app = create_app(recognizer, source="99", max_viewers=1, stream_options={"retry_first": 0.1})
+    client = app.test_client()
+    try:
+        first = client.get("/video_feed", buffered=False)
+        next(iter(first.response))  # the viewer is in
+        second = client.get("/video_feed")
+        assert second.status_code == 503 and second.headers["Retry-After"]
+        assert "--max-viewers" in second.get_data(as_text=True)
+        assert client.get("/healthz").status_code == 200
+        first.close()
+        again = client.get("/video_feed", buffered=False)
+        assert again.status_code == 200
+        again.close()
+    finally:
+        app.extensions["fer"]["broadcaster"].close()
