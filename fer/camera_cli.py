@@ -34,9 +34,10 @@ def build_parser():
     parser.add_argument("--model", metavar="DIR", help="model directory written by train.py "
                         "[default: models/default in the repository]")
     parser.add_argument("--output", metavar="VIDEO", help="write the annotated frames to this .mp4 or .avi file")
-    parser.add_argument("--csv", metavar="FILE", help="write one row per face per frame: frame, time_s, x, y, w, "
-                        "h, emotion, confidence and every emotion's score")
-    parser.add_argument("--chart", metavar="PNG", help="save a chart of each emotion's mean score over time")
+    parser.add_argument("--csv", metavar="FILE", help="write one row per face per frame: frame, time_s, face "
+                        "(an id that follows the face), x, y, w, h, emotion, confidence and every emotion's score")
+    parser.add_argument("--chart", metavar="PNG", help="save a chart of each face's dominant emotion over time, "
+                        "a lane per face")
     parser.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames; video files and folders "
                         "then loop until N is reached [default: play a video file or folder once, a live "
                         "source until it ends or Ctrl-C]")

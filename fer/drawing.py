@@ -48,21 +48,20 @@ def ui_scale(frame):
 
 
 def draw_faces(frame, faces):
-    """Draw every face of :meth:`fer.recognizer.EmotionRecognizer.analyze` on ``frame``; returns it."""
+    """Draw every face of :meth:`fer.recognizer.EmotionRecognizer.analyze` on ``frame``; returns it.
+
+    The score charts are laid out together, so that no chart covers another or another face.
+    """
     scale = ui_scale(frame)
-    for face in faces:
-        draw_face(frame, face, scale)
+    boxes = [tuple(int(value) for value in face["box"]) for face in faces]
+    sizes = [chart_size(tuple(face["scores"]), scale) for face in faces]
+    corners = layout_charts(frame.shape, boxes, sizes, scale)
+    for face, box, corner in zip(faces, boxes, corners):
+        color = emotion_color(face["emotion"])
+        cv2.rectangle(frame, box[:2], (box[0] + box[2], box[1] + box[3]), color, max(1, round(2 * scale)))
+        draw_label(frame, f"{face['emotion']} {face['confidence']:.0%}", box[:2], color, scale)
+        draw_score_chart(frame, face["scores"], corner, scale)
     return frame
-
-
-def draw_face(frame, face, scale=1.0):
-    """Draw one face's box, label with confidence and score chart on ``frame`` in place."""
-    x, y, w, h = (int(value) for value in face["box"])
-    color = emotion_color(face["emotion"])
-    thickness = max(1, round(2 * scale))
-    cv2.rectangle(frame, (x, y), (x + w, y + h), color, thickness)
-    draw_label(frame, f"{face['emotion']} {face['confidence']:.0%}", (x, y), color, scale)
-    draw_score_chart(frame, face["scores"], (x, y, w, h), scale)
 
 
 def draw_label(frame, text, corner, color, scale=1.0):
@@ -80,13 +79,11 @@ def draw_label(frame, text, corner, color, scale=1.0):
                 cv2.LINE_AA)
 
 
-def draw_score_chart(frame, scores, box, scale=1.0):
-    """A bar per emotion beside the box (on the side nearer the frame's edge first), clipped to the frame."""
+def draw_score_chart(frame, scores, corner, scale=1.0):
+    """A bar per emotion in a panel whose top-left corner is ``corner``, clipped to the frame."""
     labels = tuple(scores)
-    panel = _chart_panel(labels, scale)
-    panel_h, panel_w = panel.shape[:2]
-    left, top = _chart_corner(frame.shape, box, panel_w, panel_h, scale)
-    _paste(frame, panel, left, top)
+    left, top = corner
+    _paste(frame, _chart_panel(labels, scale), left, top)
     row = round(CHART_ROW * scale)
     pad = round(CHART_PAD * scale)
     bar_left = left + pad + round(CHART_NAME_WIDTH * scale)
@@ -100,22 +97,57 @@ def draw_score_chart(frame, scores, box, scale=1.0):
                       emotion_color(emotion), cv2.FILLED)
 
 
-def _chart_corner(frame_shape, box, panel_w, panel_h, scale):
-    """Top-left corner for the chart: beside the box on its outer side, else its inner side, else below.
+def chart_size(labels, scale=1.0):
+    """``(width, height)`` in pixels of the score chart for ``labels``."""
+    return _chart_panel(tuple(labels), scale).shape[1::-1]
 
-    The outer side (towards the nearer frame edge) keeps the charts of faces side by side
-    from covering each other.
+
+def layout_charts(frame_shape, boxes, sizes, scale=1.0):
+    """Top-left corners for the charts of faces at ``boxes``, charts of ``(width, height)`` ``sizes``.
+
+    Each chart goes where it covers the least of the faces (its own too, with their labels)
+    and of the charts placed before it, trying in turn: beside its face on the side towards the nearer
+    frame edge, on the other side, then below and above the face, each slid along the face's
+    edge. Charts that cannot all fit without overlap (many faces in a small frame) overlap
+    as little as the frame allows.
     """
     frame_h, frame_w = frame_shape[:2]
-    x, y, w, h = box
     gap = round(CHART_GAP * scale)
-    top = min(max(0, y), max(0, frame_h - panel_h))
+    label_h = round(22 * scale)
+    taken = [(x, y - label_h, w, h + label_h) for x, y, w, h in boxes]
+    corners = []
+    for box, (panel_w, panel_h) in zip(boxes, sizes):
+        candidates = [_inside(frame_w, frame_h, panel_w, panel_h, left, top)
+                      for left, top in _chart_candidates(box, panel_w, panel_h, gap, frame_w, label_h)]
+        corner = min(candidates, key=lambda corner: sum(
+            _overlap((*corner, panel_w, panel_h), other) for other in taken))
+        corners.append(corner)
+        taken.append((*corner, panel_w, panel_h))
+    return corners
+
+
+def _chart_candidates(box, panel_w, panel_h, gap, frame_w, label_h):
+    """Places for a chart around ``box``, best first (see :func:`layout_charts`)."""
+    x, y, w, h = box
     left_side, right_side = x - gap - panel_w, x + w + gap
     sides = (left_side, right_side) if x + w / 2 < frame_w / 2 else (right_side, left_side)
-    for left in sides:
-        if 0 <= left <= frame_w - panel_w:
-            return left, top
-    return min(max(0, x), max(0, frame_w - panel_w)), y + h + gap
+    slides = [0, panel_h // 2, -panel_h // 2, panel_h, -panel_h]
+    places = [(left, y + slide) for left in sides for slide in slides]
+    below, above = y + h + gap, y - label_h - gap - panel_h
+    places += [(x + slide, top) for top in (below, above) for slide in (0, -panel_w // 2, w - panel_w // 2)]
+    return places
+
+
+def _inside(frame_w, frame_h, panel_w, panel_h, left, top):
+    """The corner moved so that the chart lies within the frame (as far as it fits)."""
+    return min(max(0, left), max(0, frame_w - panel_w)), min(max(0, top), max(0, frame_h - panel_h))
+
+
+def _overlap(a, b):
+    """Area shared by two ``(x, y, w, h)`` rectangles."""
+    width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    height = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return max(0, width) * max(0, height)
 
 
 def _paste(frame, image, left, top):

@@ -33,12 +33,18 @@ def crop_faces(frame, boxes):
     return [frame[y:y + h, x:x + w] for x, y, w, h in boxes]
 
 
-def face_result(box, scores, labels):
-    """The plain dict reported for one face: box, top emotion, its confidence, all scores."""
+def face_result(box, scores, labels, face_id=None):
+    """The plain dict reported for one face: box, top emotion, its confidence, all scores.
+
+    Faces of a video also carry ``id``, the same for one face followed from frame to frame.
+    """
     best = int(np.argmax(scores))
-    return {"box": [int(value) for value in box], "emotion": labels[best],
-            "confidence": float(scores[best]),
-            "scores": {label: float(score) for label, score in zip(labels, scores)}}
+    result = {"box": [int(value) for value in box], "emotion": labels[best],
+              "confidence": float(scores[best]),
+              "scores": {label: float(score) for label, score in zip(labels, scores)}}
+    if face_id is not None:
+        result["id"] = int(face_id)
+    return result
 
 
 class EmotionRecognizer:
@@ -60,8 +66,8 @@ class EmotionRecognizer:
         self.scorer = make_scorer(self.model, engine)
         self.detector = detector if detector is not None else FaceDetector()
         self.follower = FaceFollower(self.detector, full_search_every)
-        self.tracker = FaceTracker()
         self._smoothing = bool(smoothing)
+        self.tracker = self._new_tracker()
         self.model_calls = 0
         # OpenCV's cascade keeps per-image state while it detects, and the tracker is shared
         # state too: one thread at a time runs a frame through them.
@@ -78,7 +84,11 @@ class EmotionRecognizer:
     @smoothing.setter
     def smoothing(self, enabled):
         self._smoothing = bool(enabled)
-        self.tracker.reset()
+        self.tracker = self._new_tracker()
+
+    def _new_tracker(self):
+        """Follows faces for their ids; averages their scores only when smoothing."""
+        return FaceTracker() if self._smoothing else FaceTracker(alpha=1.0)
 
     def reset(self):
         """Forget the followed and tracked faces (a new video or source)."""
@@ -121,9 +131,10 @@ class EmotionRecognizer:
         with self._lock:
             boxes = self.detector.detect(gray_frame) if still else self.follower.detect(gray_frame)
             scores = self.classify_faces(crop_faces(gray_frame, boxes))
-            if self._smoothing and not still:
-                _, scores = self.tracker.update(boxes, scores)
-        return [face_result(box, row, self.labels) for box, row in zip(boxes, scores)]
+            ids = [None] * len(boxes)
+            if not still:
+                ids, scores = self.tracker.update(boxes, scores)
+        return [face_result(box, row, self.labels, face_id) for box, row, face_id in zip(boxes, scores, ids)]
 
     def annotate(self, frame, faces):
         """Draw each face's box, label and score chart on ``frame`` (in place) and return it."""

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from fer.drawing import EMOTION_COLORS, FALLBACK_COLOR, draw_faces, emotion_color, ui_scale
+from fer.drawing import (EMOTION_COLORS, FALLBACK_COLOR, chart_size, draw_faces, emotion_color, layout_charts,
+                         ui_scale)
 from fer.labels import EMOTIONS
 
 
@@ -85,3 +86,23 @@ def test_labels_without_a_colour_are_drawn_white():
     frame = blank()
     draw_faces(frame, [face((100, 100, 100, 100), "contempt", {"contempt": 0.6, "happy": 0.4})])
     assert tuple(frame[150, 100]) == FALLBACK_COLOR
+
+
+def rectangles_meet(a, b):
+    return min(a[0] + a[2], b[0] + b[2]) > max(a[0], b[0]) and min(a[1] + a[3], b[1] + b[3]) > max(a[1], b[1])
+
+
+@pytest.mark.parametrize("boxes", [
+    [(20, 150, 80, 80), (200, 150, 80, 80)],      # 100 px apart, the left one at the frame's edge
+    [(270, 150, 80, 80), (450, 150, 80, 80)],     # 100 px apart, mid-frame
+    [(450, 150, 80, 80), (540, 300, 80, 80)],     # at the right edge, one above the other
+    [(60, 60, 90, 90), (250, 60, 90, 90), (440, 60, 90, 90), (250, 300, 90, 90)],
+])
+def test_score_charts_cover_neither_each_other_nor_any_face(boxes):
+    width, height = chart_size(EMOTIONS)
+    corners = layout_charts((480, 640, 3), boxes, [(width, height)] * len(boxes))
+    charts = [(left, top, width, height) for left, top in corners]
+    for index, chart in enumerate(charts):
+        assert 0 <= chart[0] <= 640 - width and 0 <= chart[1] <= 480 - height
+        assert not any(rectangles_meet(chart, other) for other in charts[index + 1:]), charts
+        assert not any(rectangles_meet(chart, box) for box in boxes), (chart, boxes)

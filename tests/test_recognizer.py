@@ -64,8 +64,11 @@ def test_analyze_reports_plain_dicts_per_face(recognizer):
     frame, truth = compose_scene(FIXTURE_FACES[:2])
     faces = recognizer.analyze(frame)
     assert len(faces) == 2
+    assert len({face["id"] for face in faces}) == 2, "each face of a video has an id of its own"
+    assert [face["id"] for face in recognizer.analyze(frame)] == [face["id"] for face in faces]
+    assert all("id" not in face for face in recognizer.analyze(frame, still=True)), "a picture has no ids"
     for face in faces:
-        assert set(face) == {"box", "emotion", "confidence", "scores"}
+        assert set(face) == {"box", "emotion", "confidence", "scores", "id"}
         assert len(face["box"]) == 4 and all(type(value) is int for value in face["box"])
         assert list(face["scores"]) == list(recognizer.labels)
         assert face["emotion"] == max(face["scores"], key=face["scores"].get)
