@@ -92,6 +92,7 @@ def write_report(directory, model, dataset, history, metadata):
         f"{', '.join(dataset.labels)}; {model.count_params():,} parameters; "
         f"{plural(metadata['epochs_trained'], 'epoch')}, best validation epoch {metadata['best_epoch']}."
         + _start_note(metadata.get("initialised_from")),
+        _speed_note(metadata),
         _test_note(dataset),
         "",
         _metrics_table(metrics),
@@ -108,6 +109,14 @@ def write_report(directory, model, dataset, history, metadata):
     ]
     _finish_report(directory, lines, figures, metrics)
     return metrics
+
+
+def _speed_note(metadata):
+    """How the run computed and how fast: precision, processor, images a second."""
+    if not metadata.get("train_images_per_second"):
+        return ""
+    return (f"Trained in {metadata.get('precision', 'float32')} on {metadata.get('processor', 'an unnamed CPU')} at "
+            f"{metadata['train_images_per_second']:.0f} images/s.")
 
 
 def _start_note(start):

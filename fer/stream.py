@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import functools
 import itertools
+import json
 import logging
 import threading
 import time
@@ -54,7 +55,13 @@ class Frame:
     """The frame as one part of the MJPEG stream, built once here and sent to every viewer."""
 
     def __post_init__(self):
-        object.__setattr__(self, "part", mjpeg_part(self.jpeg, self.number))  # frozen: set once
+        object.__setattr__(self, "part", mjpeg_part(self.jpeg, self.number, self.info()))  # frozen: set once
+
+    def info(self):
+        """What the frame shows, as plain data: the page lists these faces beside this very picture."""
+        faces = [{key: face[key] for key in ("id", "box", "emotion", "confidence") if key in face}
+                 for face in self.faces]
+        return {"frame": self.number, "state": self.state, "message": self.message, "faces": faces}
 
 
 def encode_jpeg(image, quality=80):
@@ -102,11 +109,17 @@ def _wrap(text, max_width):
     return lines + [line] if line else lines
 
 
-def mjpeg_part(jpeg, number=0):
-    """One part of a ``multipart/x-mixed-replace`` MJPEG stream, numbered in a header."""
+def mjpeg_part(jpeg, number=0, info=None):
+    """One part of a ``multipart/x-mixed-replace`` MJPEG stream, numbered in a header.
+
+    ``info`` (plain data) travels in an ``X-Frame-Info`` header as one line of ASCII JSON, so a
+    page that reads the stream itself shows the faces of the very frame on screen.
+    """
     header = (f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n"
-              f"X-Frame-Number: {number}\r\n\r\n")
-    return header.encode("ascii") + jpeg + b"\r\n"
+              f"X-Frame-Number: {number}\r\n")
+    if info is not None:
+        header += f"X-Frame-Info: {json.dumps(info, separators=(',', ':'))}\r\n"
+    return (header + "\r\n").encode("ascii") + jpeg + b"\r\n"
 
 
 def mjpeg(frames):

@@ -45,17 +45,96 @@
     return item;
   }
 
-  async function pollFaces() {
+  const streamImage = document.getElementById("stream");
+  const decoder = new TextDecoder("ascii");
+  const HEADER_END = [13, 10, 13, 10];
+
+  function showStatus(info) {
+    const live = info.state === "live";
+    streamState.textContent = info.state;
+    streamState.className = `badge ${live ? "live" : info.state === "error" ? "error" : ""}`;
+    streamMessage.textContent = live ? "" : info.message;
+    faceCount.textContent = info.faces.length;
+    renderFaces(faceList, info.faces, live ? "No face in view." : "No video yet.");
+  }
+
+  // The picture and the list come from one part of the stream: the faces listed are those of
+  // the frame on screen, not of whatever frame a separate request happened to catch.
+  function showFrame(headers, jpeg) {
+    const info = JSON.parse(headers["x-frame-info"] || "null");
+    const previous = streamImage.src;
+    streamImage.src = URL.createObjectURL(new Blob([jpeg], {type: "image/jpeg"}));
+    if (previous.startsWith("blob:")) URL.revokeObjectURL(previous);
+    if (!info) return;
+    streamImage.dataset.frame = info.frame;
+    faceList.dataset.frame = info.frame;
+    showStatus(info);
+  }
+
+  function indexOf(bytes, pattern, from) {
+    outer: for (let i = from; i <= bytes.length - pattern.length; i++) {
+      for (let j = 0; j < pattern.length; j++) if (bytes[i + j] !== pattern[j]) continue outer;
+      return i;
+    }
+    return -1;
+  }
+
+  // One multipart part from the front of `bytes`: {headers, body, rest}, or null until it is whole.
+  function takePart(bytes) {
+    const end = indexOf(bytes, HEADER_END, 0);
+    if (end < 0) return null;
+    const headers = {};
+    for (const line of decoder.decode(bytes.subarray(0, end)).split("\r\n")) {
+      const colon = line.indexOf(":");
+      if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const length = Number(headers["content-length"]);
+    const start = end + HEADER_END.length;
+    if (!(length >= 0) || bytes.length < start + length) return null;
+    return {headers, body: bytes.slice(start, start + length), rest: bytes.subarray(start + length)};
+  }
+
+  async function readStream() {
+    const response = await fetch(streamImage.dataset.src, {cache: "no-store"});
+    if (!response.ok) {
+      const reason = await response.text().catch(() => "");
+      throw new Error(response.status === 503 ? "the server has as many viewers as it allows" : reason);
+    }
+    const reader = response.body.getReader();
+    let buffered = new Uint8Array(0);
+    for (;;) {
+      const {value, done} = await reader.read();
+      if (done) return;
+      const joined = new Uint8Array(buffered.length + value.length);
+      joined.set(buffered);
+      joined.set(value, buffered.length);
+      buffered = joined;
+      let part;
+      while ((part = takePart(buffered))) {
+        showFrame(part.headers, part.body);
+        buffered = part.rest;
+      }
+    }
+  }
+
+  async function watchStream() {
+    try {
+      await readStream();
+      streamMessage.textContent = "The stream ended; reconnecting…";
+    } catch (error) {
+      streamState.textContent = "offline";
+      streamState.className = "badge error";
+      streamMessage.textContent = `No stream: ${error.message || error}. Retrying…`;
+    }
+    setTimeout(watchStream, 2000);
+  }
+
+  async function pollFaces() {  // browsers that cannot read a response as it arrives
     try {
       const response = await fetch("/api/faces", {cache: "no-store"});
       const status = await response.json();
-      const live = status.state === "live";
-      streamState.textContent = status.state;
-      streamState.className = `badge ${live ? "live" : status.state === "error" ? "error" : ""}`;
       streamSource.textContent = status.description;
-      streamMessage.textContent = live ? "" : status.message;
-      faceCount.textContent = status.faces.length;
-      renderFaces(faceList, status.faces, live ? "No face in view." : "No video yet.");
+      showStatus(status);
     } catch (error) {
       streamState.textContent = "offline";
       streamState.className = "badge error";
@@ -64,7 +143,14 @@
     }
   }
 
-  if (faceList) pollFaces();
+  if (faceList && streamImage) {
+    if (window.ReadableStream && "body" in Response.prototype) {
+      watchStream();
+    } else {
+      streamImage.src = streamImage.dataset.src;
+      pollFaces();
+    }
+  }
 
   // ---- the visitor's own camera ----------------------------------------------------
   const toggle = document.getElementById("webcam-toggle");

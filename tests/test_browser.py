@@ -83,6 +83,12 @@ def test_the_page_shows_the_live_stream_and_the_emotion_of_each_face(page, base_
     assert page.inner_text("#stream-state").lower() == "live"
     names = [name.strip().lower() for name in page.locator("#faces li.face").all_inner_texts()]
     assert all(re.match(r"(angry|disgust|fear|happy|sad|surprise|neutral)\b", name) for name in names)
+    frames = page.evaluate("[document.getElementById('stream').dataset.frame, "
+                           "document.getElementById('faces').dataset.frame]")
+    assert frames[0] == frames[1] and int(frames[0]) > 0, "the list should describe the frame on screen"
+    page.wait_for_function(f"Number(document.getElementById('stream').dataset.frame) > {frames[0]}")
+    viewers = page.request.get(base_url + "/healthz").json()["source"]["viewers"]
+    assert viewers == 1, "the page should open one stream, for the picture and the list alike"
     page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
     assert (tmp_path / "page.png").stat().st_size > 10_000
 

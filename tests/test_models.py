@@ -48,3 +48,13 @@ def test_transfer_builder_loads_a_local_weights_file(tmp_path):
 def test_unknown_model_is_refused():
     with pytest.raises(ValueError, match="unknown model 'nope'"):
         build_model("nope")
+
+
+def test_vgg_wide_is_the_crop_recipe_and_takes_every_vgg_option():
+    from fer.models import builder_options
+
+    options = builder_options("vgg_wide")
+    assert options["widths"] == (64, 128, 256, 512) and options["crop"] == 40
+    model = build_model("vgg_wide", widths=(4, 8, 8, 16), dropout=0.0)
+    assert model.get_layer("crop").output.shape[1:3] == (40, 40)
+    assert model.input_shape == (None, 48, 48, 1), "the model still takes the whole 48 x 48 face"

@@ -286,6 +286,9 @@ def test_close_ends_every_viewers_stream_and_starts_nothing_new(recognizer, clip
 def test_mjpeg_part_and_status_image():
     part = mjpeg_part(b"\xff\xd8jpeg\xff\xd9", 7)
     assert b"X-Frame-Number: 7\r\n" in part and b"Content-Length: 8\r\n" in part
+    described = mjpeg_part(b"jpeg", 8, {"frame": 8, "faces": [{"emotion": "happy", "confidence": 0.5}]})
+    header = described.split(b"\r\n\r\n")[0].decode("ascii")
+    assert 'X-Frame-Info: {"frame":8,"faces":[{"emotion":"happy","confidence":0.5}]}' in header.split("\r\n")
     long_message = "No video: cannot open webcam 99: no camera found (/dev/video99 does not exist) - retrying"
     picture = status_image(long_message)
     assert picture.shape == (480, 640, 3)

@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 
+import cv2
 import h5py
 import keras
 import numpy as np
@@ -205,7 +206,7 @@ def run_train_cli(*args):
 def test_cli_help_explains_the_options():
     result = run_train_cli("--help")
     assert result.returncode == 0
-    for option in ("--data", "--model", "--epochs", "--batch-size", "--output", "--classes", "--resume",
+    for option in ("--data", "--arch", "--widths", "--crop", "--precision", "--epochs", "--batch-size", "--output", "--classes", "--resume",
                    "--skip-bad-rows", "--label-smoothing", "--erasing", "--mixup", "--init-from", "--time-limit"):
         assert option in result.stdout
 
@@ -215,6 +216,10 @@ def test_cli_help_explains_the_options():
     (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--classes", "happy,joy", "--output", "{tmp}/run"],
      "unknown emotion(s) joy"),
     (["--resume", "nowhere"], "nowhere: no config.json"),
+    (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--epochs", "0", "--output", "{tmp}/run"],
+     "--epochs must be 1 or more, not 0"),
+    (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--widths", "64,x", "--output", "{tmp}/run"],
+     "expected whole numbers"),
     (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--init-from", "nowhere", "--output", "{tmp}/run"],
      "nowhere: no model.json"),
 ])
@@ -242,3 +247,40 @@ def test_mixup_trains_with_class_weights_on_tensorflow(sample_csv, tmp_path):
     train(config)
     assert json.loads((tmp_path / "run" / "config.json").read_text())["augment"]["mixup"] == 0.2
     assert np.isfinite(pd.read_csv(tmp_path / "run" / "history.csv")["loss"]).all()
+
+
+def test_a_one_epoch_report_speaks_in_the_singular_and_names_its_rate_and_speed(tiny_model_dir):
+    report = (tiny_model_dir / "report.md").read_text()
+    assert "1 epoch," in report and "1 epochs" not in report
+    assert "learning_rate: 0.01" in report and "learning_rate: None" not in report
+    assert "images/s" in report and "Trained in" in report
+
+
+def test_the_learning_curves_of_one_epoch_show_its_point(tmp_path):
+    from fer.plots import plot_history
+
+    history = pd.DataFrame({"epoch": [0], "accuracy": [0.4], "loss": [1.5], "val_accuracy": [0.42],
+                            "val_loss": [1.4]})
+    blank = history.assign(accuracy=np.nan, loss=np.nan, val_accuracy=np.nan, val_loss=np.nan)
+    drawn = cv2.imread(str(plot_history(history, tmp_path / "one.png")))
+    empty = cv2.imread(str(plot_history(blank, tmp_path / "none.png")))
+    assert (drawn != empty).any(axis=2).sum() > 20, "a lone epoch drew nothing"
+
+
+def test_each_epoch_logs_its_speed_and_the_time_left(sample_csv, tmp_path, caplog):
+    caplog.set_level("INFO", logger="fer.training")
+    train(tiny_config(sample_csv, tmp_path / "run", epochs=2))
+    lines = [record.getMessage() for record in caplog.records if "images/s" in record.getMessage()]
+    assert lines[0].startswith("epoch 1/2:") and "to go" in lines[0]
+    assert lines[1].startswith("epoch 2/2:") and "to go" not in lines[1]
+    assert (pd.read_csv(tmp_path / "run" / "history.csv")["images_per_second"] > 0).all()
+
+
+def test_cli_widths_crop_and_arch_reach_the_config(tmp_path):
+    from fer.train_cli import build_parser, config_from_args
+
+    parser = build_parser()
+    args = parser.parse_args(["--data", "x.csv", "--arch", "vgg", "--widths", "8,16", "--crop", "40",
+                              "--precision", "float32", "--output", str(tmp_path / "run")])
+    config = config_from_args(args, parser)
+    assert (config.model, config.model_options, config.precision) == ("vgg", {"widths": (8, 16), "crop": 40}, "float32")

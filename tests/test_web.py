@@ -67,7 +67,8 @@ def test_the_page_links_every_emotion_shows_the_stream_and_offers_the_webcam(cli
     page = response.get_data(as_text=True)
     for emotion in EMOTIONS:
         assert f'href="/gallery/{emotion}"' in page
-    assert re.search(r'<img id="stream" src="/video_feed"', page)
+    assert re.search(r'<img id="stream" data-src="/video_feed"', page), "the page's script reads the stream"
+    assert re.search(r'<noscript><img src="/video_feed"', page), "without scripts the browser shows it"
     assert 'id="webcam-toggle"' in page and "<video" in page and 'id="faces"' in page
     script = client.get("/static/app.js").get_data(as_text=True)
     assert "getUserMedia" in script and "/api/predict" in script and "/api/faces" in script
