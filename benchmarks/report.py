@@ -98,13 +98,14 @@ def training_speed_section(result):
     settings = result["settings"]
     pipelines = [[run["feeder"], run["images_per_s"], run["batch_ms"]]
                  for run in result["runs"] if run["part"] == "input pipeline"]
-    steps = [[run["architecture"], run["feeder"], run["images_per_s"], run["step_ms"], f"{run['parameters']:,}"]
+    steps = [[run["architecture"], run["feeder"], run.get("precision", "float32"), run["images_per_s"],
+              run["step_ms"], f"{run['parameters']:,}"]
              for run in result["runs"] if run["part"] == "training step"]
     intro = (f"{settings['images']} training faces from `{settings['data']}`, batches of {settings['batch_size']}, "
              f"{settings['batches']} timed batches per pipeline and {settings['steps']} timed steps per model.")
     return ("## Training speed (`training_speed.py`)\n\n" + intro + "\n\n"
             + table(["input pipeline alone", "images/s", "ms per batch"], pipelines) + "\n\n"
-            + table(["model", "fed by", "images/s", "ms per step", "parameters"], steps))
+            + table(["model", "fed by", "precision", "images/s", "ms per step", "parameters"], steps))
 
 
 SECTIONS = {"live_pipeline": live_pipeline_section, "web_viewers": web_viewers_section,

@@ -78,13 +78,13 @@ def resident_mb(pid):
 class Server:
     """``main.py`` serving ``source`` on a free loopback port, as a subprocess; a context manager."""
 
-    def __init__(self, model_dir, source, log_path, startup_timeout):
+    def __init__(self, model_dir, source, log_path, startup_timeout, extra_args=()):
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.log_path = pathlib.Path(log_path)
         self.startup_timeout = startup_timeout
         self.command = [sys.executable, str(ROOT / "main.py"), "--host", HOST, "--port", str(self.port),
-                        "--source", str(source), "--model", str(model_dir)]
+                        "--source", str(source), "--model", str(model_dir), *extra_args]
         self.process = None
 
     def __enter__(self):

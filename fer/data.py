@@ -166,8 +166,8 @@ def load_csv(path, classes=EMOTIONS, skip_bad_rows=False):
 
 
 def read_image(path):
-    """Read an image file as an array, raising :class:`DataError` if it is not one."""
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    """Read an image file as a BGR array, upright by its EXIF orientation; :class:`DataError` if it is not one."""
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)  # unlike IMREAD_UNCHANGED, honours EXIF orientation
     if image is None:
         raise DataError(f"{path}: not a readable image")
     return image

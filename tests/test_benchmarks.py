@@ -123,8 +123,9 @@ def test_training_speed_compares_pipelines_and_training_steps(finished):
     assert [run["feeder"] for run in pipelines] == ["tf.data, train.py augmentation",
                                                     "tf.data, ImageDataGenerator's transforms", "ImageDataGenerator"]
     assert all(run["batch_shape"] == [8, 48, 48, 1] for run in pipelines)
-    assert [(run["architecture"], run["feeder"]) for run in steps] == [
-        ("vgg", "tf.data, train.py augmentation"), ("vgg", "ImageDataGenerator")]
+    assert [(run["architecture"], run["feeder"], run["precision"]) for run in steps] == [
+        ("vgg", "tf.data, train.py augmentation", "float32"), ("vgg", "ImageDataGenerator", "float32"),
+        ("vgg", "tf.data, train.py augmentation", "bfloat16")]
     assert all(run["images_per_s"] > 0 for run in results["runs"])
 
 

@@ -136,3 +136,15 @@ def test_load_split_picks_the_usage(sample_csv, tmp_path):
     two = write_csv(tmp_path / "two.csv", good_rows())
     with pytest.raises(DataError, match="has no PrivateTest rows"):
         load_split(two, "PrivateTest")
+
+
+def test_read_image_turns_a_photo_upright_by_its_exif_orientation(tmp_path):
+    from PIL import Image
+
+    from fer.data import read_image
+
+    picture = Image.new("RGB", (40, 20), (255, 0, 0))
+    exif = picture.getexif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to view"
+    picture.save(tmp_path / "portrait.jpg", "JPEG", exif=exif)
+    assert read_image(tmp_path / "portrait.jpg").shape == (40, 20, 3)
