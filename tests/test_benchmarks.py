@@ -44,6 +44,8 @@ def finished(untrained_model_dir, tmp_path_factory):
         "web_viewers": ["--model", model, "--viewers", "1", "3", "--seconds", "2", "--warmup", "1"],
         "training_speed": ["--images", "64", "--batch-size", "8", "--batches", "2", "--steps", "2", "--warmup", "1",
                            "--architectures", "vgg", "--model-options", '{"widths": [8, 16, 16, 32]}'],
+        "soak": ["--model", model, "--phase-seconds", "1", "--crowd", "4", "--max-viewers", "2", "--bursts", "1",
+                 "--burst-size", "2"],
     }
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     running = {}
@@ -129,12 +131,24 @@ def test_training_speed_compares_pipelines_and_training_steps(finished):
     assert all(run["images_per_s"] > 0 for run in results["runs"])
 
 
+def test_soak_goes_through_every_phase_and_the_server_keeps_its_promises(finished):
+    results = finished("soak")
+    check_common_keys(results, "soak")
+    phases, figures = results["runs"]["phases"], results["runs"]["figures"]
+    assert set(phases) == {"watch", "source lost", "source back", "crowd", "uploads", "rest"}
+    assert all(summary["healthz_unanswered"] == 0 for summary in phases.values())
+    assert figures["crowd"] == {"viewers": 4, "streamed": 2, "busy_503": 2, "failed": 0}
+    assert figures["source back"]["frames_analysed_without_viewers"] == 0
+    assert figures["uploads"] == {"200": 2}
+    assert figures["shutdown_seconds"] is not None and figures["shutdown_seconds"] < 10
+
+
 def test_report_renders_every_result(finished):
-    for name in ("live_pipeline", "web_viewers", "training_speed"):
+    for name in ("live_pipeline", "web_viewers", "training_speed", "soak"):
         finished(name)
     subprocess.run([sys.executable, str(BENCHMARKS / "report.py"), "--results", str(finished.folder)],
                    cwd=ROOT, check=True, capture_output=True, timeout=60)
     report = (finished.folder / "README.md").read_text()
-    for heading in ("## Machine", "## Live pipeline", "## Web viewers", "## Training speed"):
+    for heading in ("## Machine", "## Live pipeline", "## Web viewers", "## Training speed", "## Soak"):
         assert heading in report
     assert "| ours | 2 |" in report and "| ImageDataGenerator |" in report
