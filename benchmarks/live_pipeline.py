@@ -95,7 +95,7 @@ class OurPipeline:
 
     def __init__(self, model_dir, quality, full_search_every=None):
         from fer.recognizer import EmotionRecognizer
-        from fer.stream import encode_jpeg
+        from fer.mjpeg import encode_jpeg
 
         options = {} if full_search_every is None else {"full_search_every": full_search_every}
         self.recognizer = EmotionRecognizer(model_dir, **options)

@@ -1,4 +1,5 @@
-"""Draw faces on a frame: a box, a "happy 91%" label and a small bar chart of all the scores.
+"""Draw faces on a frame: a box, a "happy 91%" label and a small bar chart of all the scores;
+and status pictures, a message on a dark frame, for a stream that has no video to show.
 
 Drawing happens in place on the BGR frame. The parts of the chart that never change (its
 dark panel and the emotion names) are rendered once per label set and size and copied in,
@@ -34,6 +35,10 @@ CHART_BAR_WIDTH = 56
 CHART_PAD = 3
 CHART_GAP = 6
 PANEL_COLOR = (32, 32, 32)
+STATUS_SIZE = (640, 480)
+"""Width and height of status pictures (error and waiting frames)."""
+
+STATUS_FONT, STATUS_FONT_SCALE, STATUS_THICKNESS = cv2.FONT_HERSHEY_SIMPLEX, 0.75, 2
 
 
 def emotion_color(emotion):
@@ -187,3 +192,40 @@ def _text_color(background):
     """Black on light backgrounds, white on dark ones."""
     blue, green, red = background
     return (0, 0, 0) if 0.114 * blue + 0.587 * green + 0.299 * red > 140 else (255, 255, 255)
+
+
+def status_image(message, size=STATUS_SIZE):
+    """A dark BGR picture with ``message`` written across it, wrapped to fit."""
+    width, height = size
+    image = np.full((height, width, 3), (40, 32, 28), np.uint8)
+    cv2.rectangle(image, (0, 0), (width - 1, 6), (60, 60, 220), -1)
+    text = message.replace("\u2014", "-").replace("\u2026", "...").encode("ascii", "replace").decode()
+    margin, line_height = 28, 34
+    lines = [line for paragraph in text.splitlines() for line in _wrap(paragraph, width - 2 * margin)]
+    top = max(40, (height - line_height * len(lines)) // 2)
+    for index, line in enumerate(lines):
+        cv2.putText(image, line, (margin, top + index * line_height), STATUS_FONT, STATUS_FONT_SCALE,
+                    (235, 235, 235), STATUS_THICKNESS, cv2.LINE_AA)
+    return image
+
+
+def _text_width(text):
+    return cv2.getTextSize(text, STATUS_FONT, STATUS_FONT_SCALE, STATUS_THICKNESS)[0][0]
+
+
+def _wrap(text, max_width):
+    """Split ``text`` into lines at most ``max_width`` pixels wide, word by word."""
+    lines, line = [], ""
+    for word in text.split():
+        candidate = f"{line} {word}".strip()
+        if _text_width(candidate) <= max_width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        while _text_width(word) > max_width:  # a path or URL wider than a line: cut it
+            cut = max(index for index in range(1, len(word) + 1) if _text_width(word[:index]) <= max_width)
+            lines.append(word[:cut])
+            word = word[cut:]
+        line = word
+    return lines + [line] if line else lines

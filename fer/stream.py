@@ -15,27 +15,17 @@ import contextlib
 import dataclasses
 import functools
 import itertools
-import json
 import logging
 import threading
 import time
 
-import cv2
-import numpy as np
+from .drawing import status_image
+from .mjpeg import encode_jpeg, mjpeg_part
 
 log = logging.getLogger(__name__)
 
-BOUNDARY = "frame"
-"""Multipart boundary of the MJPEG stream (``multipart/x-mixed-replace; boundary=frame``)."""
-
 DEFAULT_MAX_VIEWERS = 32
 """Viewers a broadcaster of the demo serves at once; each open stream holds a server thread."""
-
-STATUS_SIZE = (640, 480)
-"""Width and height of error and waiting frames."""
-
-STATUS_FONT, STATUS_FONT_SCALE, STATUS_THICKNESS = cv2.FONT_HERSHEY_SIMPLEX, 0.75, 2
-
 
 @dataclasses.dataclass(frozen=True)
 class Frame:
@@ -62,75 +52,6 @@ class Frame:
         faces = [{key: face[key] for key in ("id", "box", "emotion", "confidence") if key in face}
                  for face in self.faces]
         return {"frame": self.number, "state": self.state, "message": self.message, "faces": faces}
-
-
-def encode_jpeg(image, quality=80):
-    """Encode a BGR image as JPEG bytes."""
-    ok, buffer = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    if not ok:
-        raise ValueError(f"cannot encode an image of shape {np.shape(image)} as JPEG")
-    return buffer.tobytes()
-
-
-def status_image(message, size=STATUS_SIZE):
-    """A dark BGR picture with ``message`` written across it, wrapped to fit."""
-    width, height = size
-    image = np.full((height, width, 3), (40, 32, 28), np.uint8)
-    cv2.rectangle(image, (0, 0), (width - 1, 6), (60, 60, 220), -1)
-    text = message.replace("\u2014", "-").replace("\u2026", "...").encode("ascii", "replace").decode()
-    margin, line_height = 28, 34
-    lines = [line for paragraph in text.splitlines() for line in _wrap(paragraph, width - 2 * margin)]
-    top = max(40, (height - line_height * len(lines)) // 2)
-    for index, line in enumerate(lines):
-        cv2.putText(image, line, (margin, top + index * line_height), STATUS_FONT, STATUS_FONT_SCALE,
-                    (235, 235, 235), STATUS_THICKNESS, cv2.LINE_AA)
-    return image
-
-
-def _text_width(text):
-    return cv2.getTextSize(text, STATUS_FONT, STATUS_FONT_SCALE, STATUS_THICKNESS)[0][0]
-
-
-def _wrap(text, max_width):
-    """Split ``text`` into lines at most ``max_width`` pixels wide, word by word."""
-    lines, line = [], ""
-    for word in text.split():
-        candidate = f"{line} {word}".strip()
-        if _text_width(candidate) <= max_width:
-            line = candidate
-            continue
-        if line:
-            lines.append(line)
-        while _text_width(word) > max_width:  # a path or URL wider than a line: cut it
-            cut = max(index for index in range(1, len(word) + 1) if _text_width(word[:index]) <= max_width)
-            lines.append(word[:cut])
-            word = word[cut:]
-        line = word
-    return lines + [line] if line else lines
-
-
-def mjpeg_part(jpeg, number=0, info=None):
-    """One part of a ``multipart/x-mixed-replace`` MJPEG stream, numbered in a header.
-
-    ``info`` (plain data) travels in an ``X-Frame-Info`` header as one line of ASCII JSON, so a
-    page that reads the stream itself shows the faces of the very frame on screen.
-    """
-    header = (f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n"
-              f"X-Frame-Number: {number}\r\n")
-    if info is not None:
-        header += f"X-Frame-Info: {json.dumps(info, separators=(',', ':'))}\r\n"
-    return (header + "\r\n").encode("ascii") + jpeg + b"\r\n"
-
-
-def mjpeg(frames):
-    """Turn a viewer's frames into the bytes of an MJPEG response.
-
-    Closing this generator (the server does when the viewer goes) closes ``frames`` too,
-    so the viewer leaves the broadcaster's table at once.
-    """
-    with contextlib.closing(frames):
-        for frame in frames:
-            yield frame.part
 
 
 def backoff_delay(attempt, first=0.5, longest=10.0):
@@ -210,8 +131,6 @@ class Broadcaster:
         self.frames_analysed = 0
         self.analyses = 0
         self.error_frames = 0
-        self.opens = 0
-        self.threads_started = 0
 
     # -- viewers -------------------------------------------------------------------------
 
@@ -306,13 +225,12 @@ class Broadcaster:
         return status
 
     def counters(self):
-        """Frames analysed, analyses run, analyses per frame, error frames, source opens."""
+        """Frames analysed, analyses run, analyses per frame and error frames."""
         with self._new_frame:
             frames, analyses = self.frames_analysed, self.analyses
             counters = {"frames_analysed": frames, "analyses": analyses,
                         "analyses_per_frame": round(analyses / frames, 3) if frames else None,
-                        "error_frames": self.error_frames, "opens": self.opens,
-                        "threads_started": self.threads_started}
+                        "error_frames": self.error_frames}
         return counters
 
     # -- the capture thread --------------------------------------------------------------
@@ -328,7 +246,6 @@ class Broadcaster:
         self._thread = threading.Thread(target=self._run, args=(self._last_thread, self._stop),
                                         name=f"broadcast {self.source_spec}", daemon=True)
         self._last_thread = self._thread
-        self.threads_started += 1
         self._thread.start()
 
     def stop(self, timeout=10.0):
@@ -392,7 +309,6 @@ class Broadcaster:
             log.warning("%s", error)
             return source_problem(self.source_spec, error), 0
         with self._new_frame:
-            self.opens += 1
             self._description = getattr(source, "description", self._description)
         self.recognizer.reset()  # faces tracked in the old video mean nothing in the new one
         log.info("streaming %s", self._description)

@@ -25,7 +25,8 @@ from .gallery import GALLERY_ROOT, Gallery
 from .labels import EMOTIONS
 from .locations import DEFAULT_MODEL_DIR
 from .recognizer import EmotionRecognizer
-from .stream import BOUNDARY, DEFAULT_MAX_VIEWERS, Broadcaster, mjpeg
+from .mjpeg import BOUNDARY, mjpeg
+from .stream import DEFAULT_MAX_VIEWERS, Broadcaster
 
 log = logging.getLogger(__name__)
 
