@@ -23,8 +23,13 @@ def test_builder_compiles_and_predicts_the_right_shape(name):
 
 @pytest.mark.parametrize("name", FAST_MODELS)
 def test_models_rescale_raw_pixels_themselves(name):
+    import keras
+
     model = build_model(name, (48, 48, 1), 7)
-    assert model.layers[1].name == "rescale"
+    after_rescaling = keras.Model(model.get_layer("rescale").output, model.output)
+    pixels = np.random.default_rng(0).integers(0, 256, (2, 48, 48, 1)).astype(np.float32)
+    np.testing.assert_allclose(model.predict(pixels, verbose=0), after_rescaling.predict(pixels / 255, verbose=0),
+                               rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["vgg16", "resnet50"])
