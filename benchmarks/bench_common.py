@@ -104,9 +104,9 @@ def positive_float(text):
 
 
 def shown_path(path):
-    """``path`` relative to the repository when inside it (results name ``models/default``, not a home folder)."""
+    """``path`` relative to the repository when inside it, else its file name (no machine's folders in results)."""
     path = pathlib.Path(path).resolve()
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else path.name
 
 
 def write_results(path, name, settings, runs, machine):

