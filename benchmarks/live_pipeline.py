@@ -30,6 +30,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: make the repository's fer package importable
+sys.path.insert(0, str(ROOT / "tests"))  # and the tests' clip maker (clips.py)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import cv2  # noqa: E402
@@ -54,7 +55,7 @@ def stream_jpeg_quality():
 
 def write_clips(folder, face_counts, frames, fps):
     """Write one 640 x 480 ``.mp4`` per face count, of different real faces; returns ``{count: path}``."""
-    from fer.clips import face_emotion, load_faces, write_clip
+    from clips import face_emotion, load_faces, write_clip
 
     one_per_emotion = {}
     for name, gray_face in load_faces():

@@ -26,6 +26,7 @@ import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: make the repository's fer package importable
+sys.path.insert(0, str(ROOT / "tests"))  # and the tests' clip maker (clips.py)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import bench_common  # noqa: E402
@@ -45,7 +46,7 @@ def free_port():
 
 def write_two_face_clip(folder, frames, fps):
     """A looping-friendly 640 x 480 ``.mp4`` of two different real faces."""
-    from fer.clips import load_faces, write_clip
+    from clips import load_faces, write_clip
 
     faces = [gray_face for name, gray_face in load_faces() if name in ("happy_1", "surprise_1")]
     path = pathlib.Path(folder) / "faces2.mp4"

@@ -90,7 +90,7 @@ def frames_of(source, max_frames):
 
 def run(args):
     """Annotate and log every frame of ``args.source``; returns the exit status."""
-    from .clips import open_video_writer
+    from .video_writer import open_video_writer
     from .emotion_log import EmotionLog
 
     check_args(args)

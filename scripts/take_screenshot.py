@@ -1,6 +1,6 @@
 """Screenshot the live demo page for the README: ``python scripts/take_screenshot.py``.
 
-Streams a short clip of real FER-2013 faces (``fer.clips``) through the real app and server,
+Streams a short clip of real FER-2013 faces (``tests/clips.py``) through the real app and server,
 opens the page in Debian's chromium through Playwright, waits for the annotated stream and
 the list of faces, and saves the whole page as ``docs/screenshot.png``.
 """
@@ -15,6 +15,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from anywhere without installing the package
+sys.path.insert(0, str(ROOT / "tests"))  # the tests' clip maker (clips.py)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -38,7 +39,7 @@ def build_parser():
 
 def write_scene_clip(path):
     """A clip of four real faces, one per emotion in :data:`SCENE_EMOTIONS`."""
-    from fer.clips import face_emotion, load_faces, write_clip
+    from clips import face_emotion, load_faces, write_clip
 
     faces = load_faces()
     chosen = [next(face for name, face in faces if face_emotion(name) == emotion) for emotion in SCENE_EMOTIONS]

@@ -7,7 +7,7 @@ import threading
 import cv2
 import pytest
 
-from fer.clips import compose_scene, load_faces, write_clip
+from clips import compose_scene, load_faces, write_clip
 from fer.recognizer import EmotionRecognizer
 from fer.web import create_app
 from fer.web_cli import make_server

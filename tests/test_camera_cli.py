@@ -10,7 +10,7 @@ import cv2
 import pytest
 
 from fer.camera_cli import build_parser, main, summary_line
-from fer.clips import load_faces, write_clip
+from clips import load_faces, write_clip
 from fer.emotion_log import csv_columns
 from fer.labels import EMOTIONS
 

@@ -1,12 +1,12 @@
-"""fer.clips: fixture faces, composed scenes and written clips."""
+"""tests/clips.py (fixture faces, composed scenes, written clips) and fer.video_writer."""
 
 import cv2
 import numpy as np
 import pytest
 
-from fer.clips import (FACES_DIR, compose_scene, face_emotion, face_positions, load_faces, open_video_writer,
-                       write_clip)
+from clips import FACES_DIR, compose_scene, face_emotion, face_positions, load_faces, write_clip
 from fer.labels import EMOTIONS
+from fer.video_writer import open_video_writer
 
 
 def test_fixture_faces_cover_every_emotion_and_stay_small():

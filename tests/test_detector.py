@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from fer.preprocessing import to_gray
-from fer.clips import compose_scene, gradient_background, load_faces
+from clips import compose_scene, gradient_background, load_faces
 from fer.detector import DEFAULT_CASCADE, FaceDetector
 from fer.tracking import box_iou
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from fer.clips import compose_scene, gradient_background, load_faces
+from clips import compose_scene, gradient_background, load_faces
 from fer.detector import FaceDetector
 from fer.follower import FaceFollower
 from fer.tracking import box_iou

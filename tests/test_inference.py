@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from fer.artifacts import load_model
-from fer.clips import load_faces
+from clips import load_faces
 from fer.inference import KerasScorer, LiteRTScorer, make_scorer
 from fer.preprocessing import faces_to_batch
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fer.clips import compose_scene, load_faces
+from clips import compose_scene, load_faces
 from fer.data import read_csv_faces
 from fer.evaluation import predict_scores
 from fer.preprocessing import faces_to_batch, to_gray

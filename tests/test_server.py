@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fer.clips import load_faces, write_clip
+from clips import load_faces, write_clip
 from fer.recognizer import EmotionRecognizer
 from fer.sources import open_source
 from fer.web import create_app

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fer.clips import load_faces, write_clip
+from clips import load_faces, write_clip
 from fer.sources import DEFAULT_FPS, SourceError, open_source
 
 FACES = [gray_face for _, gray_face in load_faces()][:2]

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fer.clips import compose_scene, load_faces, write_clip
+from clips import compose_scene, load_faces, write_clip
 from fer.recognizer import EmotionRecognizer
 from fer.sources import open_source
 from fer.drawing import status_image

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fer.clips import compose_scene, face_emotion, load_faces
+from clips import compose_scene, face_emotion, load_faces
 from fer.labels import EMOTIONS
 from fer.recognizer import EmotionRecognizer
 from fer.tracking import box_iou

@@ -5,8 +5,7 @@ frame with a soft gradient background and N real 48 x 48 FER-2013 faces grown to
 each drifting a few pixels from frame to frame so tracking has something to follow. The
 faces are the committed PNGs under ``tests/fixtures/faces/`` (``<emotion>_<n>.png``), chosen
 because the Haar cascade finds them at every size and detection width used here.
-:func:`open_video_writer` is the one place that picks a codec for a video file, used for
-these clips and for ``camera.py --output``.
+Clips are written with :func:`fer.video_writer.open_video_writer`, as ``camera.py --output`` is.
 """
 
 import logging
@@ -16,9 +15,11 @@ import pathlib
 import cv2
 import numpy as np
 
+from fer.video_writer import open_video_writer
+
 log = logging.getLogger(__name__)
 
-FACES_DIR = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "faces"
+FACES_DIR = pathlib.Path(__file__).resolve().parent / "fixtures" / "faces"
 """The committed fixture faces."""
 
 SCENE_SIZE = (640, 480)
@@ -26,10 +27,6 @@ SCENE_SIZE = (640, 480)
 
 FACE_SIZE = 140
 """Side, in scene pixels, that the 48-pixel faces are grown to."""
-
-FOURCCS = {".mp4": "mp4v", ".avi": "MJPG"}
-"""The codec written for each clip suffix; both work with the OpenCV wheels' FFmpeg."""
-
 
 def load_faces(folder=FACES_DIR):
     """The fixture faces as ``(name, gray_face)`` pairs in name order (name like ``happy_2``)."""
@@ -91,18 +88,6 @@ def compose_scene(faces, frame_index=0, face_size=FACE_SIZE, size=SCENE_SIZE, mo
         frame[y:y + face_size, x:x + face_size] = grown[:, :, np.newaxis]
         boxes.append((x, y, face_size, face_size))
     return frame, boxes
-
-
-def open_video_writer(path, fps, size):
-    """An open ``cv2.VideoWriter`` for ``path`` (``.mp4``: mp4v, ``.avi``: MJPG) of ``(width, height)`` frames."""
-    path = pathlib.Path(path)
-    fourcc = FOURCCS.get(path.suffix.lower())
-    if fourcc is None:
-        raise ValueError(f"{path}: video is written as {' or '.join(FOURCCS)}")
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), float(fps), tuple(size))
-    if not writer.isOpened():
-        raise OSError(f"{path}: OpenCV cannot write {fourcc} video there")
-    return writer
 
 
 def write_clip(path, faces, frames=30, fps=15.0, face_size=FACE_SIZE, size=SCENE_SIZE):
