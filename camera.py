@@ -2,7 +2,7 @@
 
 import sys
 
-from fer.camera_cli import main
+from fer.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(command="camera", prog="camera.py"))

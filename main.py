@@ -2,7 +2,7 @@
 
 import sys
 
-from fer.web_cli import main
+from fer.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(command="serve", prog="main.py"))

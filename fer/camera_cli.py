@@ -5,7 +5,6 @@ drawn into an annotated video, logged to a CSV (one row per face per frame) and 
 time. The run ends with a one-line summary on stdout.
 """
 
-import argparse
 import contextlib
 import logging
 import sys
@@ -13,22 +12,21 @@ import time
 
 import cv2
 
-from .console import setup_console
 from .sources import SourceError, open_source
 
 log = logging.getLogger(__name__)
 
-PROG = "camera.py"
+HELP = "read emotions from a webcam, stream, video file or image folder"
+DESCRIPTION = ("Recognise facial emotions in a webcam, network stream, video file or image folder; write an "
+               "annotated video, a CSV of every face in every frame and a chart of emotions over time.")
+EPILOG = ("examples: camera.py 0 --max-frames 300 --csv emotions.csv   |   "
+          "camera.py clip.mp4 --output annotated.mp4 --chart emotions.png")
+LOG_LEVEL = logging.WARNING
+"""The frame-by-frame output is the summary line; the log says only what went wrong."""
 
 
-def build_parser():
-    """The ``camera.py`` argument parser."""
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Recognise facial emotions in a webcam, network stream, video file or image folder; write an "
-        "annotated video, a CSV of every face in every frame and a chart of emotions over time.",
-        epilog="examples: camera.py 0 --max-frames 300 --csv emotions.csv   |   "
-        "camera.py clip.mp4 --output annotated.mp4 --chart emotions.png")
+def add_arguments(parser):
+    """Options of ``camera``."""
     parser.add_argument("source", metavar="SOURCE", help="webcam index (0), video file, rtsp/http(s) stream URL, "
                         "or folder of images (read in name order)")
     parser.add_argument("--model", metavar="DIR", help="model directory written by train.py "
@@ -44,7 +42,6 @@ def build_parser():
     parser.add_argument("--no-smoothing", dest="smoothing", action="store_false",
                         help="report each frame's raw scores instead of averaging each face's scores over time, "
                         "following faces from frame to frame by box overlap")
-    parser.add_argument("--verbose", action="store_true", help="also show TensorFlow's and LiteRT's own messages")
     parser.add_argument("--detect-width", type=int, default=320, metavar="W",
                         help="shrink frames to W pixels across for face detection (faster; 0: full resolution; "
                         "raise it when faces are under ~100 px) [default: 320]")
@@ -52,7 +49,6 @@ def build_parser():
                         help="search the whole frame for faces every N frames and in between only around the "
                         "faces already found (faster; a new face shows up at most N-1 frames late; 1: search "
                         "every whole frame) [default: 8]")
-    return parser
 
 
 def check_args(args):
@@ -119,7 +115,7 @@ def run(args):
         raise SourceError(f"{source.description}: gave no frames")
     if args.chart:
         emotion_log.plot(args.chart)
-    print(summary_line(emotion_log.frames, emotion_log.faces, elapsed))
+    sys.stdout.write(summary_line(emotion_log.frames, emotion_log.faces, elapsed) + "\n")
     return 0
 
 
@@ -133,14 +129,3 @@ def fit_frame(frame, size):
 def summary_line(frames, faces, seconds):
     """``"300 frames, 2.0 faces/frame, 57.6 fps"``."""
     return f"{frames} frames, {faces / max(frames, 1):.1f} faces/frame, {frames / max(seconds, 1e-9):.1f} fps"
-
-
-def main(argv=None):
-    """Run ``camera.py``; an unusable source, model or option exits 2 with a one-line reason."""
-    args = build_parser().parse_args(argv)
-    setup_console(args.verbose, level=logging.WARNING)
-    try:
-        return run(args)
-    except (SourceError, ValueError, FileNotFoundError, OSError) as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 2

@@ -15,14 +15,20 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 CHATTY_LOGGERS = ("tensorflow", "absl", "h5py", "matplotlib", "PIL")
 
 
-def setup_console(verbose=False, level=logging.INFO):
-    """Log the project's lines at ``level`` to standard error; hide native chatter unless ``verbose``.
+def hide_framework_chatter():
+    """Keep TensorFlow's and LiteRT's native messages off the console; call it before TensorFlow loads."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    _hide_native_stderr()
 
-    Call it once, first thing in a command, before TensorFlow loads.
+
+def setup_console(verbose=False, level=logging.INFO):
+    """Log the project's lines at ``level`` to standard error; hide framework chatter unless ``verbose``.
+
+    Call it once, first thing in a command, before TensorFlow loads (or call
+    :func:`hide_framework_chatter` before that).
     """
     if not verbose:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        _hide_native_stderr()
+        hide_framework_chatter()
     logging.basicConfig(level=logging.DEBUG if verbose else level, format=LOG_FORMAT, stream=sys.stderr)
     if not verbose:
         for name in CHATTY_LOGGERS:
@@ -31,8 +37,8 @@ def setup_console(verbose=False, level=logging.INFO):
 
 def _hide_native_stderr():
     """Send file descriptor 2 to ``/dev/null``; ``sys.stderr`` keeps writing to the terminal."""
-    if sys.stderr is not sys.__stderr__ or sys.stderr is None:
-        return  # already redirected (a test harness capturing output): leave it be
+    if sys.stderr is not sys.__stderr__ or sys.stderr is None or getattr(sys.stderr, "_fer_console", False):
+        return  # already done, or redirected (a test harness capturing output): leave it be
     try:
         sys.stderr.flush()
         original = os.dup(2)
@@ -43,3 +49,4 @@ def _hide_native_stderr():
     os.close(devnull)
     sys.stderr = sys.__stderr__ = os.fdopen(original, "w", buffering=1, encoding=sys.stderr.encoding,
                                             errors="backslashreplace")
+    sys.stderr._fer_console = True

@@ -1,30 +1,28 @@
-"""Command line of ``train.py``: parse options into a :class:`TrainConfig` and run it."""
+"""``train.py`` / ``python -m fer train``: parse options into a :class:`TrainConfig` and run it."""
 
 import argparse
 import dataclasses
 import datetime
 import logging
 import pathlib
-import sys
 
-from . import artifacts
-from .augment import AugmentConfig
-from .console import setup_console
-from .data import DataError
 from .labels import parse_classes
-from .models import DEFAULT_MODEL, model_names
 from .precision import PRECISIONS
 
 log = logging.getLogger(__name__)
 
+HELP = "train an emotion model and write a model directory"
+DESCRIPTION = ("Train an emotion model on FER-2013 and write a model directory (model.json, model.weights.h5, "
+               "metadata.json, metrics.json, plots, report.md).")
+MODEL_OPTION_FIELDS = ("widths", "crop")
 
-def build_parser():
-    """The ``train.py`` argument parser."""
+
+def add_arguments(parser):
+    """Options of ``train``."""
+    from .augment import AugmentConfig
+    from .models import DEFAULT_MODEL, model_names
+
     defaults = AugmentConfig()
-    parser = argparse.ArgumentParser(
-        prog="train.py", description="Train an emotion model on FER-2013 and write a model directory "
-        "(model.json, model.weights.h5, metadata.json, metrics.json, plots, report.md).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--data", help="FER-2013 CSV (plain or .gz) or image folder with train/<emotion>/, "
                         "test/<emotion>/ and optional validation/")
     parser.add_argument("--arch", "--model", dest="model", default=DEFAULT_MODEL, choices=model_names(),
@@ -50,7 +48,6 @@ def build_parser():
     parser.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop at the last epoch that "
                         "ends within SECONDS of training (checkpoint kept; --resume goes on), e.g. for a GPU "
                         "lent ten minutes at a time")
-    parser.add_argument("--verbose", action="store_true", help="also show TensorFlow's own messages")
     parser.add_argument("--skip-bad-rows", action="store_true", help="leave out bad CSV rows or unreadable "
                         "images (counted in the log) instead of stopping")
     optimiser = parser.add_argument_group("optimisation")
@@ -98,11 +95,6 @@ def build_parser():
                          help="probability of erasing a random rectangle")
     augment.add_argument("--mixup", type=float, default=defaults.mixup, metavar="ALPHA",
                          help="MixUp: blend pairs of faces and their labels, weights from Beta(ALPHA, ALPHA)")
-    return parser
-
-
-AUGMENT_FIELDS = [field.name for field in dataclasses.fields(AugmentConfig)]
-MODEL_OPTION_FIELDS = ("widths", "crop")
 
 
 def _widths(text):
@@ -117,6 +109,8 @@ def _widths(text):
 
 def config_from_args(args, parser):
     """A :class:`TrainConfig` from parsed options, a ``--config`` file and the defaults."""
+    from . import artifacts
+    from .augment import AugmentConfig
     from .training import TrainConfig
 
     settings = {}
@@ -130,7 +124,7 @@ def config_from_args(args, parser):
         if (name in given or name not in settings) and getattr(args, name, None) is not None:
             settings[name] = getattr(args, name)
     augment = dict(settings.get("augment", {}))
-    for name in AUGMENT_FIELDS:
+    for name in (field.name for field in dataclasses.fields(AugmentConfig)):
         if name in given or name not in augment:
             augment[name] = getattr(args, name)
     settings["augment"] = augment
@@ -153,6 +147,7 @@ def config_from_args(args, parser):
 
 def resumed_config(args):
     """The saved settings of the run in ``--resume DIR``, with a new ``--epochs`` if given."""
+    from . import artifacts
     from .training import CONFIG_FILE, TrainConfig
 
     path = pathlib.Path(args.resume) / CONFIG_FILE
@@ -165,36 +160,27 @@ def resumed_config(args):
     return config
 
 
-def main(argv=None):
-    """Entry point of ``train.py``; returns the process exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    setup_console(args.verbose)
+def run(args):
+    """Train (or resume, cross-validate, tune) as the options say; returns the exit status."""
+    parser = args.command_parser
     if sum([bool(args.resume), args.folds is not None, args.tune]) > 1:
         parser.error("choose one of --resume, --folds and --tune")
     if args.time_limit is not None and (args.folds is not None or args.tune):
         parser.error("--time-limit applies to one training run, not to --folds or --tune")
     if args.epochs is not None and args.epochs < 1:
         parser.error(f"--epochs must be 1 or more, not {args.epochs}")
-    try:
-        if args.resume:
-            config = resumed_config(args)
-        else:
-            config = config_from_args(args, parser)
-        if args.folds is not None:
-            from .crossval import cross_validate
+    config = resumed_config(args) if args.resume else config_from_args(args, parser)
+    if args.folds is not None:
+        from .crossval import cross_validate
 
-            output = cross_validate(config, args.folds)
-        elif args.tune:
-            from .tuning import tune
+        output = cross_validate(config, args.folds)
+    elif args.tune:
+        from .tuning import tune
 
-            output = tune(config, args.trials, args.tune_epochs)
-        else:
-            from .training import train
+        output = tune(config, args.trials, args.tune_epochs)
+    else:
+        from .training import train
 
-            output = train(config, resume=bool(args.resume), time_limit=args.time_limit)
-    except (DataError, ValueError, FileExistsError, FileNotFoundError) as error:
-        print(f"train.py: error: {error}", file=sys.stderr)
-        return 2
+        output = train(config, resume=bool(args.resume), time_limit=args.time_limit)
     log.info("model directory: %s", output)
     return 0

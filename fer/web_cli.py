@@ -1,11 +1,8 @@
-"""Command line of ``main.py``: serve the live demo with waitress (or Flask's own server)."""
+"""``main.py`` / ``python -m fer serve``: serve the live demo with waitress (or Flask's own server)."""
 
-import argparse
 import logging
 import signal
-import sys
 
-from .console import setup_console
 from .locations import DEFAULT_MODEL_DIR, model_dir_problem
 from .stream import DEFAULT_MAX_VIEWERS
 
@@ -17,12 +14,13 @@ each open MJPEG stream holds a thread for as long as it is watched."""
 DEFAULT_THREADS = DEFAULT_MAX_VIEWERS + RESERVED_THREADS
 
 
-def build_parser():
-    """The ``main.py`` argument parser."""
-    parser = argparse.ArgumentParser(
-        prog="main.py", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        description="Serve the live facial emotion demo: a web page with the annotated video of "
-        "--source, a gallery of sample faces per emotion, and a JSON API (/api/predict, /api/faces, /healthz).")
+HELP = "serve the live demo: the page, the annotated video stream and the JSON API"
+DESCRIPTION = ("Serve the live facial emotion demo: a web page with the annotated video of --source, a gallery "
+               "of sample faces per emotion, and a JSON API (/api/predict, /api/faces, /healthz).")
+
+
+def add_arguments(parser):
+    """Options of ``serve``."""
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on; 0.0.0.0 lets other machines connect")
     parser.add_argument("--port", type=int, default=5000, help="TCP port to listen on (0: any free port)")
@@ -38,9 +36,7 @@ def build_parser():
                         "and /healthz")
     parser.add_argument("--threads", type=int, help="waitress worker threads [default: --max-viewers + "
                         f"{RESERVED_THREADS}]; must exceed --max-viewers")
-    parser.add_argument("--verbose", action="store_true", help="also show TensorFlow's and LiteRT's own "
-                        "start-up messages")
-    return parser
+
 
 
 def check_args(args):
@@ -71,27 +67,24 @@ def server_url(host, port):
     return f"http://{shown}:{port}/"
 
 
-def main(argv=None):
-    """Parse options, load the model once, and serve until interrupted; bad input exits 2."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def run(args):
+    """Check the options, load the model once, and serve until interrupted."""
     args.model = args.model or str(DEFAULT_MODEL_DIR)
     args.threads = args.threads or args.max_viewers + RESERVED_THREADS
     problems = check_args(args)
     if problems:
-        parser.exit(2, f"main.py: error: {'; '.join(problems)}\n")
-    setup_console(args.verbose)
+        raise ValueError("; ".join(problems))
     from .web import create_app, limit_malloc_arenas
 
     limit_malloc_arenas()  # before the server's threads first allocate
     try:
         app = create_app(model_dir=args.model, source=args.source, max_viewers=args.max_viewers)
     except (OSError, ValueError) as error:
-        parser.exit(2, f"main.py: error: cannot load the model in {args.model}: {error}\n")
+        raise ValueError(f"cannot load the model in {args.model}: {error}") from error
     try:
         serve(app, args)
     except OSError as error:
-        parser.exit(1, f"main.py: error: cannot serve on {args.host}:{args.port}: {error}\n")
+        raise OSError(f"cannot serve on {args.host}:{args.port}: {error}") from error
     return 0
 
 
@@ -134,6 +127,3 @@ def serve(app, args):
         if server is not None:
             server.close()
 
-
-if __name__ == "__main__":
-    sys.exit(main())

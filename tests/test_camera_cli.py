@@ -9,7 +9,8 @@ import sys
 import cv2
 import pytest
 
-from fer.camera_cli import build_parser, main, summary_line
+from fer.camera_cli import summary_line
+from fer.cli import build_parser, main
 from clips import load_faces, write_clip
 from fer.emotion_log import csv_columns
 from fer.labels import EMOTIONS
@@ -44,7 +45,7 @@ def frame_count(video):
 
 def test_clip_to_csv_chart_video_and_summary(clip, tiny_model_dir, tmp_path, capsys):
     outputs = {name: tmp_path / name for name in ("emotions.csv", "emotions.png", "annotated.mp4")}
-    status = main([str(clip), "--model", str(tiny_model_dir), "--csv", str(outputs["emotions.csv"]),
+    status = main(["camera", str(clip), "--model", str(tiny_model_dir), "--csv", str(outputs["emotions.csv"]),
                    "--chart", str(outputs["emotions.png"]), "--output", str(outputs["annotated.mp4"])])
     assert status == 0
     summary = capsys.readouterr().out.strip().splitlines()[-1]
@@ -69,7 +70,7 @@ def test_clip_to_csv_chart_video_and_summary(clip, tiny_model_dir, tmp_path, cap
 
 
 def test_max_frames_loops_a_short_video(clip, tiny_model_dir, tmp_path, capsys):
-    status = main([str(clip), "--model", str(tiny_model_dir), "--max-frames", "25", "--no-smoothing",
+    status = main(["camera", str(clip), "--model", str(tiny_model_dir), "--max-frames", "25", "--no-smoothing",
                    "--detect-width", "0", "--csv", str(tmp_path / "e.csv")])
     assert status == 0
     assert capsys.readouterr().out.strip().startswith("25 frames, 2.0 faces/frame")
@@ -84,7 +85,7 @@ def test_image_folder_source(tiny_model_dir, tmp_path, capsys):
         cv2.imwrite(str(folder / f"{index}.png"), cv2.resize(faces[index * 4], (160, 160))[:, :, None]
                     .repeat(3, axis=2))
     cv2.imwrite(str(folder / "3.png"), cv2.resize(faces[0], (200, 150)))  # another size
-    status = main([str(folder), "--model", str(tiny_model_dir), "--output", str(tmp_path / "out.avi")])
+    status = main(["camera", str(folder), "--model", str(tiny_model_dir), "--output", str(tmp_path / "out.avi")])
     assert status == 0
     assert capsys.readouterr().out.startswith("4 frames")
     assert frame_count(tmp_path / "out.avi") == 4
@@ -102,13 +103,13 @@ def test_image_folder_source(tiny_model_dir, tmp_path, capsys):
 def test_errors_exit_2_with_one_line(arguments, reason, clip, tiny_model_dir, tmp_path, capsys):
     replacements = {"CLIP": str(clip), "MISSING": str(tmp_path / "none"), "MODEL": str(tiny_model_dir)}
     arguments = [replacements.get(argument, argument).replace("OUT", str(tmp_path)) for argument in arguments]
-    assert main(arguments) == 2
+    assert main(arguments, command="camera", prog="camera.py") == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("camera.py: error:") and reason in error and "\n" not in error
 
 
 def test_help_explains_every_option():
-    text = build_parser().format_help()
+    text = build_parser("camera", "camera.py").format_help()
     for option in ("SOURCE", "--model", "--output", "--csv", "--chart", "--max-frames", "--no-smoothing",
                    "--detect-width", "--full-search-every"):
         assert option in text

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from conftest import tiny_config
-from fer import crossval, train_cli
+from fer import crossval
+from fer.cli import main
 from fer.data import Split, load_csv
 
 LABELS = np.repeat(np.arange(7), 16)[np.random.default_rng(0).permutation(112)]
@@ -105,6 +106,6 @@ def test_the_same_command_continues_a_cut_off_cross_validation(sample_csv, tmp_p
 
 def test_train_cli_refuses_folds_with_tune(sample_csv, tmp_path):
     with pytest.raises(SystemExit) as stopped:
-        train_cli.main(["--data", str(sample_csv), "--folds", "2", "--tune", "--output", str(tmp_path)])
+        main(["train", "--data", str(sample_csv), "--folds", "2", "--tune", "--output", str(tmp_path)])
     assert stopped.value.code == 2
-    assert train_cli.main(["--data", str(sample_csv), "--folds", "1", "--output", str(tmp_path / "one")]) == 2
+    assert main(["train", "--data", str(sample_csv), "--folds", "1", "--output", str(tmp_path / "one")]) == 2

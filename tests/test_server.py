@@ -218,9 +218,9 @@ def test_main_refuses_a_missing_model_directory_in_one_line(tmp_path):
 
 
 def test_main_checks_its_options_before_loading_tensorflow(tmp_path):
-    check = ("import sys; from fer import web_cli\n"
-             "try:\n    web_cli.main(['--model', sys.argv[1]])\nexcept SystemExit as exit:\n"
-             "    print(exit.code, sorted(name for name in ('keras', 'tensorflow') if name in sys.modules))")
+    check = ("import sys; from fer.cli import main\n"
+             "code = main(['--model', sys.argv[1]], command='serve', prog='main.py')\n"
+             "print(code, sorted(name for name in ('keras', 'tensorflow') if name in sys.modules))")
     result = subprocess.run([sys.executable, "-c", check, str(tmp_path / "no_model")], capture_output=True,
                             text=True, timeout=60, cwd=ROOT)
     assert result.stdout.split("\n")[0] == "2 []", result.stdout + result.stderr

@@ -277,9 +277,10 @@ def test_each_epoch_logs_its_speed_and_the_time_left(sample_csv, tmp_path, caplo
 
 
 def test_cli_widths_crop_and_arch_reach_the_config(tmp_path):
-    from fer.train_cli import build_parser, config_from_args
+    from fer.cli import build_parser
+    from fer.train_cli import config_from_args
 
-    parser = build_parser()
+    parser = build_parser("train", "train.py")
     args = parser.parse_args(["--data", "x.csv", "--arch", "vgg", "--widths", "8,16", "--crop", "40",
                               "--precision", "float32", "--output", str(tmp_path / "run")])
     config = config_from_args(args, parser)

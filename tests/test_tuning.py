@@ -7,6 +7,7 @@ import pytest
 
 from conftest import tiny_config
 from fer import train_cli, tuning
+from fer.cli import build_parser, main
 from fer.data import Split, load_dataset
 from fer.training import TrainConfig
 
@@ -68,11 +69,11 @@ def test_two_trials_write_the_table_and_a_best_config_train_py_trains(sample_csv
     assert best["model_options"]["dropout"] == pytest.approx(table["dropout"].iloc[0])
     full_output = tmp_path / "full"
     argv = ["--config", str(output / "best.json"), "--data", str(sample_csv), "--output", str(full_output)]
-    parser = train_cli.build_parser()
+    parser = build_parser("train", "train.py")
     config = train_cli.config_from_args(parser.parse_args(argv), parser)
     assert config == TrainConfig.from_dict({**best, "data": str(sample_csv), "output": str(full_output)})
 
-    assert train_cli.main(argv + ["--epochs", "1"]) == 0
+    assert main(argv + ["--epochs", "1"], command="train", prog="train.py") == 0
     trained = json.loads((full_output / "metadata.json").read_text())["training"]
     assert trained["model_options"] == best["model_options"] and trained["augment"] == best["augment"]
 
