@@ -92,14 +92,19 @@ class StageClock:
 
 
 class OurPipeline:
-    """``EmotionRecognizer.analyze`` + ``annotate`` + the stream's JPEG encode, its stages timed."""
+    """``VideoAnalysis.analyze`` + ``draw_faces`` + the stream's JPEG encode, its stages timed."""
 
     def __init__(self, model_dir, quality, full_search_every=None):
-        from fer.recognizer import EmotionRecognizer
+        from fer.drawing import draw_faces
         from fer.mjpeg import encode_jpeg
+        from fer.recognizer import EmotionRecognizer
+        from fer.video import VideoAnalysis
 
-        options = {} if full_search_every is None else {"full_search_every": full_search_every}
-        self.recognizer = EmotionRecognizer(model_dir, **options)
+        self.options = {} if full_search_every is None else {"full_search_every": full_search_every}
+        self.recognizer = EmotionRecognizer(model_dir)
+        self.new_video = lambda: VideoAnalysis(self.recognizer, **self.options)
+        self.video = self.new_video()
+        self.draw_faces = draw_faces
         self.name = "ours" if full_search_every is None else f"ours, full search every {full_search_every}"
         self.encode_jpeg = encode_jpeg
         self.quality = quality
@@ -111,21 +116,20 @@ class OurPipeline:
         self.recognizer.classify_faces = self.clock.wrap("classify", self.recognizer.classify_faces)
 
     def reset(self):
-        """Forget followed and tracked faces before a new clip."""
-        self.recognizer.reset()
-        self.recognizer.follower.full_searches = 0
+        """A new video (no faces followed yet) before a new clip."""
+        self.video = self.new_video()
 
     def counters(self, frames):
         """Whole-frame face searches per frame of the last pass."""
-        return {"full_searches_per_frame": round(self.recognizer.follower.full_searches / frames, 3)}
+        return {"full_searches_per_frame": round(self.video.follower.full_searches / frames, 3)}
 
     def process(self, frame):
         """Analyse, draw and encode one frame; returns ``(stage seconds, faces found)``."""
         self.clock.take()
         start = time.perf_counter()
-        faces = self.recognizer.analyze(frame)
+        faces = self.video.analyze(frame)
         analysed = time.perf_counter()
-        self.recognizer.annotate(frame, faces)
+        self.draw_faces(frame, faces)
         drawn = time.perf_counter()
         self.encode_jpeg(frame, self.quality)
         encoded = time.perf_counter()

@@ -69,8 +69,7 @@ def make_recognizer(args):
     from .recognizer import EmotionRecognizer
 
     detector = FaceDetector(detect_width=args.detect_width or None)
-    return EmotionRecognizer(args.model or DEFAULT_MODEL_DIR, detector=detector, smoothing=args.smoothing,
-                             full_search_every=args.full_search_every)
+    return EmotionRecognizer(args.model or DEFAULT_MODEL_DIR, detector=detector)
 
 
 def frames_of(source, max_frames):
@@ -86,20 +85,23 @@ def frames_of(source, max_frames):
 
 def run(args):
     """Annotate and log every frame of ``args.source``; returns the exit status."""
-    from .video_writer import open_video_writer
+    from .drawing import draw_faces
     from .emotion_log import EmotionLog
+    from .video import VideoAnalysis
+    from .video_writer import open_video_writer
 
     check_args(args)
     source = open_source(args.source, loop=args.max_frames is not None)
     with contextlib.ExitStack() as stack:
         stack.callback(source.release)
         recognizer = make_recognizer(args)
+        video = VideoAnalysis(recognizer, smoothing=args.smoothing, full_search_every=args.full_search_every)
         emotion_log = stack.enter_context(EmotionLog(recognizer.labels, args.csv))
         writer, size = None, None
         started = time.perf_counter()
         try:
             for index, frame in frames_of(source, args.max_frames):
-                faces = recognizer.analyze(frame)
+                faces = video.analyze(frame)
                 time_s = time.perf_counter() - started if source.is_live else index / source.fps
                 emotion_log.add(index, time_s, faces)
                 if args.output:
@@ -107,7 +109,7 @@ def run(args):
                         size = (frame.shape[1], frame.shape[0])
                         writer = open_video_writer(args.output, source.fps, size)
                         stack.callback(writer.release)
-                    writer.write(fit_frame(recognizer.annotate(frame, faces), size))
+                    writer.write(fit_frame(draw_faces(frame, faces), size))
         except KeyboardInterrupt:
             log.info("stopped by Ctrl-C")
         elapsed = time.perf_counter() - started

@@ -15,7 +15,7 @@ import pathlib
 import cv2
 
 from .preprocessing import to_gray
-from .tracking import box_iou
+from .boxes import box_iou
 
 log = logging.getLogger(__name__)
 

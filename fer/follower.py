@@ -11,7 +11,7 @@ price is that a face that walks in shows up at the next full search, at most
 
 import logging
 
-from .tracking import box_iou
+from .boxes import box_iou
 
 log = logging.getLogger(__name__)
 
@@ -20,19 +20,21 @@ DUPLICATE_IOU = 0.5
 
 
 class FaceFollower:
-    """Face boxes for consecutive video frames from a :class:`~fer.detector.FaceDetector`."""
+    """Face boxes for consecutive video frames.
 
-    def __init__(self, detector, full_search_every=8):
+    ``search(gray)`` finds the faces of a whole frame and ``search_near(gray, boxes)`` each box
+    again near where it was, None where lost (as :meth:`~fer.detector.FaceDetector.detect` and
+    :meth:`~fer.detector.FaceDetector.detect_near` do).
+    """
+
+    def __init__(self, search, search_near, full_search_every=8):
         """``full_search_every=1`` searches every whole frame (no following)."""
         if full_search_every < 1:
             raise ValueError(f"full_search_every must be 1 or more, got {full_search_every}")
-        self.detector = detector
+        self.search = search
+        self.search_near = search_near
         self.full_search_every = int(full_search_every)
         self.full_searches = 0
-        self.reset()
-
-    def reset(self):
-        """Forget the followed faces: the next frame gets a full search (a new video or source)."""
         self.boxes = []
         self._frames_since_full_search = 0
 
@@ -40,12 +42,12 @@ class FaceFollower:
         """Boxes ``(x, y, w, h)`` of the faces in this frame of the video, left to right."""
         self._frames_since_full_search += 1
         if self.boxes and self._frames_since_full_search < self.full_search_every:
-            found = self.detector.detect_near(frame, self.boxes)
+            found = self.search_near(frame, self.boxes)
             if None not in found and not _has_duplicates(found):
                 self.boxes = sorted(found)
                 return list(self.boxes)
             log.debug("a followed face was lost or merged: searching the whole frame")
-        self.boxes = list(self.detector.detect(frame))
+        self.boxes = list(self.search(frame))
         self._frames_since_full_search = 0
         self.full_searches += 1
         return list(self.boxes)

@@ -1,26 +1,22 @@
-"""Live emotion recognition: detect faces in a frame, classify them in one batch, smooth, draw.
+"""Emotion recognition as a function of one picture: detect the faces, crop them, score them.
 
-An :class:`EmotionRecognizer` loads its model and face detector once. Each video frame costs
-one face search (around the faces of the frame before, or of the whole frame: see
-:mod:`fer.follower`) and at most one model call, whatever the number of faces: every crop goes
-through :func:`fer.preprocessing.faces_to_batch`, the same path the training data took. One
-recognizer may serve several threads (the web stream and uploads): they take turns.
+An :class:`EmotionRecognizer` loads its model and face detector once and keeps no state from
+picture to picture, so one recognizer serves the web stream, uploads and any number of videos
+at once. Every crop goes through :func:`fer.preprocessing.faces_to_batch`, the path the
+training data took, and all the faces of a picture go to the model in one call. Following the
+faces of a video from frame to frame, and smoothing their scores, is :mod:`fer.video`'s job.
 """
 
 import logging
-import pathlib
 import threading
 
 import numpy as np
 
 from .artifacts import load_model
 from .detector import FaceDetector
-from .drawing import draw_faces
-from .follower import FaceFollower
 from .inference import make_scorer
 from .locations import DEFAULT_MODEL_DIR
 from .preprocessing import faces_to_batch, to_gray
-from .tracking import FaceTracker
 
 log = logging.getLogger(__name__)
 
@@ -48,53 +44,47 @@ def face_result(box, scores, labels, face_id=None):
 
 
 class EmotionRecognizer:
-    """Finds faces in frames and scores their emotions with a trained model directory."""
+    """Finds faces in pictures and scores their emotions with a trained model directory."""
 
-    def __init__(self, model_dir=DEFAULT_MODEL_DIR, detector=None, smoothing=True, full_search_every=8,
-                 engine="litert"):
-        """Load the model (and, unless one is given, a default :class:`FaceDetector`) once.
-
-        ``full_search_every`` is how often video frames are searched whole (see
-        :class:`~fer.follower.FaceFollower`; 1: every frame). ``engine`` runs the model:
-        ``litert`` (exported at start-up, fastest on CPUs) or ``keras`` (see :mod:`fer.inference`).
-        """
+    def __init__(self, model_dir=DEFAULT_MODEL_DIR, detector=None):
+        """Load the model (run by LiteRT where it can: see :mod:`fer.inference`) and a detector, once."""
         loaded = load_model(model_dir)
         self.model = loaded.model
         self.model_dir = loaded.directory
         self.labels = tuple(loaded.labels)
         self.input_size = loaded.input_size
-        self.scorer = make_scorer(self.model, engine)
+        self.scorer = make_scorer(self.model)
         self.detector = detector if detector is not None else FaceDetector()
-        self.follower = FaceFollower(self.detector, full_search_every)
-        self._smoothing = bool(smoothing)
-        self.tracker = self._new_tracker()
         self.model_calls = 0
-        # OpenCV's cascade keeps per-image state while it detects, and the tracker is shared
-        # state too: one thread at a time runs a frame through them.
-        self._lock = threading.RLock()
+        # The LiteRT interpreter and OpenCV's cascade keep per-call state: one thread at a time
+        # runs each of them (the rest of a picture's analysis runs in parallel).
+        self._model_lock = threading.Lock()
+        self._detector_lock = threading.Lock()
         self._warm_up()
         log.info("emotion model %s: %d classes, %d x %d input, run by %s", self.model_dir, len(self.labels),
                  self.input_size, self.input_size, self.scorer.engine)
 
-    @property
-    def smoothing(self):
-        """Whether scores are averaged over time per tracked face; setting it forgets the tracks."""
-        return self._smoothing
+    def analyze(self, picture):
+        """One dict per face in the BGR (or grey) picture: box, emotion, confidence and scores."""
+        gray = to_gray(picture)
+        return self.describe(gray, self.find_faces(gray))
 
-    @smoothing.setter
-    def smoothing(self, enabled):
-        self._smoothing = bool(enabled)
-        self.tracker = self._new_tracker()
+    def find_faces(self, gray):
+        """Boxes ``(x, y, w, h)`` of the faces in a whole grey picture."""
+        with self._detector_lock:
+            return self.detector.detect(gray)
 
-    def _new_tracker(self):
-        """Follows faces for their ids; averages their scores only when smoothing."""
-        return FaceTracker() if self._smoothing else FaceTracker(alpha=1.0)
+    def find_faces_near(self, gray, boxes):
+        """Each box found again near where it was (None where lost): see :meth:`FaceDetector.detect_near`."""
+        with self._detector_lock:
+            return self.detector.detect_near(gray, boxes)
 
-    def reset(self):
-        """Forget the followed and tracked faces (a new video or source)."""
-        with self._lock:
-            self.follower.reset()
-            self.tracker.reset()
+    def describe(self, gray, boxes, face_ids=None, scores=None):
+        """The face dicts of ``boxes`` in ``gray``, scored in one model call unless ``scores`` are given."""
+        if scores is None:
+            scores = self.classify_faces(crop_faces(gray, boxes))
+        face_ids = face_ids if face_ids is not None else [None] * len(boxes)
+        return [face_result(box, row, self.labels, face_id) for box, row, face_id in zip(boxes, scores, face_ids)]
 
     def classify_faces(self, faces):
         """Probabilities (``N x len(labels)``) for face crops, grey or BGR, of any size.
@@ -104,7 +94,7 @@ class EmotionRecognizer:
         if len(faces) == 0:
             return np.zeros((0, len(self.labels)), np.float32)
         batch = faces_to_batch(faces, self.input_size)
-        with self._lock:
+        with self._model_lock:
             self.model_calls += 1
             return self._infer(batch)
 
@@ -120,22 +110,3 @@ class EmotionRecognizer:
         """Run the model now for one to a few faces (tracing, allocation), not on live frames."""
         for faces in WARM_FACE_COUNTS:
             self._infer(np.zeros((faces, self.input_size, self.input_size, 1), np.uint8))
-
-    def analyze(self, frame, still=False):
-        """One dict per face in the BGR (or grey) video frame: box, emotion, confidence and scores.
-
-        ``still=True`` scores a picture on its own (an upload): the whole picture is searched,
-        its scores are not smoothed, and the faces followed in the video stay as they were.
-        """
-        gray_frame = to_gray(frame)
-        with self._lock:
-            boxes = self.detector.detect(gray_frame) if still else self.follower.detect(gray_frame)
-            scores = self.classify_faces(crop_faces(gray_frame, boxes))
-            ids = [None] * len(boxes)
-            if not still:
-                ids, scores = self.tracker.update(boxes, scores)
-        return [face_result(box, row, self.labels, face_id) for box, row, face_id in zip(boxes, scores, ids)]
-
-    def annotate(self, frame, faces):
-        """Draw each face's box, label and score chart on ``frame`` (in place) and return it."""
-        return draw_faces(frame, faces)

@@ -1,7 +1,8 @@
 """One capture thread per source, broadcasting annotated JPEG frames to every viewer.
 
 A :class:`Broadcaster` owns a frame source. Its thread starts when the first viewer arrives,
-reads a frame, analyses it once (``recognizer.analyze`` + ``annotate``), encodes one JPEG and
+reads a frame, analyses it once (a :class:`~fer.video.VideoAnalysis` per opening of the source,
+all sharing one stateless recognizer), draws the faces, encodes one JPEG and
 publishes it under a condition variable with a frame counter, so each viewer's generator
 takes every new frame once, however many viewers there are. When nobody has watched for
 ``idle_timeout`` seconds the thread stops and releases the source.
@@ -19,7 +20,7 @@ import logging
 import threading
 import time
 
-from .drawing import status_image
+from .drawing import draw_faces, status_image
 from .mjpeg import encode_jpeg, mjpeg_part
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,12 @@ def format_seconds(seconds):
     return f"{seconds:.0f} s" if seconds >= 1 else f"{seconds:.2g} s"
 
 
+def _default_analysis(recognizer):
+    from .video import VideoAnalysis
+
+    return VideoAnalysis(recognizer)
+
+
 def _default_open_source(spec):
     from .sources import open_source
 
@@ -97,14 +104,17 @@ def _default_open_source(spec):
 class Broadcaster:
     """Shares one capture-and-analyse thread for ``source_spec`` among all its viewers.
 
-    ``recognizer`` needs ``analyze(frame) -> faces``, ``annotate(frame, faces) -> frame`` and
-    ``reset()`` (called whenever the source is opened afresh); ``open_source(spec)`` returns a
-    :class:`fer.sources.FrameSource` or raises (default: :func:`fer.sources.open_source`).
+    ``analysis(recognizer)`` makes the state of one video, each time the source is opened afresh
+    (default: :class:`fer.video.VideoAnalysis`): its ``analyze(frame)`` returns the faces.
+    ``open_source(spec)`` returns a :class:`fer.sources.FrameSource` or raises (default:
+    :func:`fer.sources.open_source`).
     """
 
     def __init__(self, source_spec, recognizer, open_source=None, idle_timeout=5.0, keepalive=1.0,
-                 retry_first=0.5, retry_longest=10.0, jpeg_quality=80, pace_files=True, max_viewers=None):
+                 retry_first=0.5, retry_longest=10.0, jpeg_quality=80, pace_files=True, max_viewers=None,
+                 analysis=None):
         self.source_spec = source_spec
+        self.analysis = analysis or _default_analysis
         self.max_viewers = max_viewers
         self.recognizer = recognizer
         self.idle_timeout = idle_timeout
@@ -310,15 +320,15 @@ class Broadcaster:
             return source_problem(self.source_spec, error), 0
         with self._new_frame:
             self._description = getattr(source, "description", self._description)
-        self.recognizer.reset()  # faces tracked in the old video mean nothing in the new one
+        video = self.analysis(self.recognizer)  # faces followed in the old video mean nothing in the new one
         log.info("streaming %s", self._description)
         try:
-            return self._pump(source, stop)
+            return self._pump(source, video, stop)
         finally:
             source.release()
             log.info("released %s", self._description)
 
-    def _pump(self, source, stop):
+    def _pump(self, source, video, stop):
         """Read, analyse and publish frames until the source fails (-> problem) or we stop."""
         interval = self._frame_interval(source)
         analysed = 0
@@ -328,7 +338,7 @@ class Broadcaster:
             if not ok or image is None:
                 return f"Lost video: {self._description} stopped giving frames", analysed
             try:
-                self._publish_analysis(image)
+                self._publish_analysis(image, video)
             except Exception as error:  # noqa: BLE001 - keep broadcasting; the frame says what failed
                 log.exception("analysing a frame of %s failed", self._description)
                 return f"Analysis failed: {error}", analysed
@@ -355,11 +365,11 @@ class Broadcaster:
         while not self._should_stop(stop) and time.monotonic() < deadline:
             stop.wait(min(0.25, max(0.0, deadline - time.monotonic())))
 
-    def _publish_analysis(self, image):
-        faces = self.recognizer.analyze(image)
+    def _publish_analysis(self, image, video):
+        faces = video.analyze(image)
         with self._new_frame:
             self.analyses += 1
-        jpeg = encode_jpeg(self.recognizer.annotate(image, faces), self.jpeg_quality)
+        jpeg = encode_jpeg(draw_faces(image, faces), self.jpeg_quality)
         with self._new_frame:
             self.frames_analysed += 1
             self._set_state("live", f"{len(faces)} face(s) in view")

@@ -214,7 +214,7 @@ def _add_api_routes(app, recognizer, broadcaster, upload_slots, upload_wait):
         try:
             picture = decode_image(data)
             del data
-            faces = recognizer.analyze(picture.image, still=True)  # each upload stands alone
+            faces = recognizer.analyze(picture.image)  # each upload stands alone
         except UploadError as error:
             return flask.jsonify(error=str(error)), 400
         finally:

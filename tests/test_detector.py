@@ -6,7 +6,7 @@ import pytest
 from fer.preprocessing import to_gray
 from clips import compose_scene, gradient_background, load_faces
 from fer.detector import DEFAULT_CASCADE, FaceDetector
-from fer.tracking import box_iou
+from fer.boxes import box_iou
 
 FACES = [gray_face for _, gray_face in load_faces()]
 

@@ -5,7 +5,7 @@ import pytest
 from clips import compose_scene, gradient_background, load_faces
 from fer.detector import FaceDetector
 from fer.follower import FaceFollower
-from fer.tracking import box_iou
+from fer.boxes import box_iou
 
 FACES = [gray_face for _, gray_face in load_faces()]
 
@@ -22,6 +22,10 @@ class CountingDetector(FaceDetector):
         return super().detect(frame)
 
 
+def searches(detector):
+    return detector.detect, detector.detect_near
+
+
 def all_found(found, truth):
     return len(found) == len(truth) and all(any(box_iou(box, true_box) >= 0.5 for box in found)
                                             for true_box in truth)
@@ -33,7 +37,7 @@ def video(faces, frames, motion=12):
 
 def test_every_frame_gets_its_faces_with_a_full_search_every_n_frames():
     detector = CountingDetector()
-    follower = FaceFollower(detector, full_search_every=8)
+    follower = FaceFollower(*searches(detector), full_search_every=8)
     for frame, truth in video([FACES[0], FACES[5]], 24):
         assert all_found(follower.detect(frame), truth)
     assert detector.full_searches == 3 == follower.full_searches
@@ -41,14 +45,14 @@ def test_every_frame_gets_its_faces_with_a_full_search_every_n_frames():
 
 def test_full_search_every_one_searches_every_frame():
     detector = CountingDetector()
-    follower = FaceFollower(detector, full_search_every=1)
+    follower = FaceFollower(*searches(detector), full_search_every=1)
     for frame, truth in video([FACES[1], FACES[6]], 5):
         assert all_found(follower.detect(frame), truth)
     assert detector.full_searches == 5
 
 
 def test_a_face_that_walks_in_appears_by_the_next_full_search():
-    follower = FaceFollower(CountingDetector(), full_search_every=4)
+    follower = FaceFollower(*searches(CountingDetector()), full_search_every=4)
     two = video([FACES[2], FACES[7]], 5)
     first_frame, truth = two[0]
     x, y, w, h = truth[1]
@@ -60,7 +64,7 @@ def test_a_face_that_walks_in_appears_by_the_next_full_search():
 
 def test_a_lost_face_makes_that_frame_a_full_search():
     detector = CountingDetector()
-    follower = FaceFollower(detector, full_search_every=100)
+    follower = FaceFollower(*searches(detector), full_search_every=100)
     frame, _ = compose_scene(FACES[:2], face_size=130)
     assert len(follower.detect(frame)) == 2
     moved, moved_truth = compose_scene(FACES[:1], face_size=130)  # one face left, the other jumped
@@ -69,18 +73,6 @@ def test_a_lost_face_makes_that_frame_a_full_search():
     assert follower.detect(gradient_background()) == []
 
 
-def test_reset_forgets_the_faces():
-    detector = CountingDetector()
-    follower = FaceFollower(detector, full_search_every=100)
-    frame, _ = compose_scene(FACES[:1], face_size=130)
-    follower.detect(frame)
-    follower.detect(frame)
-    assert detector.full_searches == 1
-    follower.reset()
-    follower.detect(frame)
-    assert detector.full_searches == 2
-
-
 def test_full_search_every_must_be_positive():
     with pytest.raises(ValueError, match="full_search_every"):
-        FaceFollower(FaceDetector(), full_search_every=0)
+        FaceFollower(*searches(FaceDetector()), full_search_every=0)

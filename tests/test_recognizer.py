@@ -1,4 +1,6 @@
-"""fer.recognizer: one model call per frame, the same tensors and scores as the training path."""
+"""fer.recognizer: one model call per picture, the training path's tensors and scores, no state kept."""
+
+import concurrent.futures
 
 import numpy as np
 import pytest
@@ -28,7 +30,7 @@ class FixedDetector:
 
 @pytest.fixture(scope="module")
 def recognizer(tiny_model_dir):
-    return EmotionRecognizer(tiny_model_dir, smoothing=False)
+    return EmotionRecognizer(tiny_model_dir)
 
 
 def test_default_model_dir_is_in_the_repository():
@@ -64,11 +66,8 @@ def test_analyze_reports_plain_dicts_per_face(recognizer):
     frame, truth = compose_scene(FIXTURE_FACES[:2])
     faces = recognizer.analyze(frame)
     assert len(faces) == 2
-    assert len({face["id"] for face in faces}) == 2, "each face of a video has an id of its own"
-    assert [face["id"] for face in recognizer.analyze(frame)] == [face["id"] for face in faces]
-    assert all("id" not in face for face in recognizer.analyze(frame, still=True)), "a picture has no ids"
     for face in faces:
-        assert set(face) == {"box", "emotion", "confidence", "scores", "id"}
+        assert set(face) == {"box", "emotion", "confidence", "scores"}
         assert len(face["box"]) == 4 and all(type(value) is int for value in face["box"])
         assert list(face["scores"]) == list(recognizer.labels)
         assert face["emotion"] == max(face["scores"], key=face["scores"].get)
@@ -91,7 +90,7 @@ def test_live_scores_equal_the_evaluation_scores_for_the_same_pixels(tiny_model_
     frame = np.zeros((480, 640, 3), np.uint8)
     for (x, y, w, h), face in zip(boxes, csv_faces[:2]):
         frame[y:y + h, x:x + w] = face
-    live = EmotionRecognizer(tiny_model_dir, detector=FixedDetector(boxes), smoothing=False)
+    live = EmotionRecognizer(tiny_model_dir, detector=FixedDetector(boxes))
     faces = live.analyze(frame)
     expected = predict_scores(live.model, csv_faces[:2])
     live_scores = np.array([[face["scores"][label] for label in live.labels] for face in faces])
@@ -103,39 +102,13 @@ def test_classify_faces_equals_predict_scores_on_fixture_faces(recognizer):
     np.testing.assert_allclose(recognizer.classify_faces(FIXTURE_FACES), expected, rtol=1e-5, atol=1e-6)
 
 
-def test_smoothing_averages_a_face_over_frames_and_can_be_switched(tiny_model_dir):
-    box = (100, 100, 48, 48)
-    frames = []
-    for face in FIXTURE_FACES[:2]:
-        frame = np.zeros((300, 300, 3), np.uint8)
-        frame[100:148, 100:148] = face[:, :, np.newaxis]
-        frames.append(frame)
-    smoothed = EmotionRecognizer(tiny_model_dir, detector=FixedDetector([box]))
-    raw = smoothed.classify_faces(FIXTURE_FACES[:2])
-    alpha = smoothed.tracker.alpha
-
-    def scores(face):
-        return np.array(list(face["scores"].values()))
-
-    np.testing.assert_allclose(scores(smoothed.analyze(frames[0])[0]), raw[0], rtol=1e-5)
-    second = smoothed.analyze(frames[1])[0]
-    np.testing.assert_allclose(scores(second), alpha * raw[1] + (1 - alpha) * raw[0], rtol=1e-5)
-    assert second["confidence"] == pytest.approx(max(second["scores"].values()))
-    smoothed.reset()
-    np.testing.assert_allclose(scores(smoothed.analyze(frames[1])[0]), raw[1], rtol=1e-5)
-    smoothed.smoothing = False
-    smoothed.analyze(frames[0])
-    np.testing.assert_allclose(scores(smoothed.analyze(frames[1])[0]), raw[1], rtol=1e-5)
-
-
-def test_annotate_draws_inside_the_box_and_returns_the_frame(recognizer):
-    frame, _ = compose_scene(FIXTURE_FACES[:1])
-    faces = recognizer.analyze(frame)
-    before = frame.copy()
-    annotated = recognizer.annotate(frame, faces)
-    assert annotated is frame
-    x, y, w, h = faces[0]["box"]
-    assert (annotated[y:y + h, x:x + w] != before[y:y + h, x:x + w]).any()
+def test_a_picture_is_analysed_alike_whatever_came_before_and_from_many_threads(recognizer):
+    scenes = [compose_scene(FIXTURE_FACES[index:index + 2])[0] for index in (0, 4, 8)]
+    alone = [recognizer.analyze(scene) for scene in scenes]
+    assert [recognizer.analyze(scene) for scene in reversed(scenes)] == alone[::-1]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(recognizer.analyze, scenes * 4))
+    assert together == alone * 4
 
 
 def test_missing_model_directory_is_a_clear_error(tmp_path):

@@ -20,6 +20,7 @@ import pytest
 from clips import load_faces, write_clip
 from fer.recognizer import EmotionRecognizer
 from fer.sources import open_source
+from fer.video import VideoAnalysis
 from fer.web import create_app
 from fer.web_cli import make_server
 
@@ -95,11 +96,16 @@ def decode(jpeg):
     return cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
 
 
-def test_eight_viewers_share_one_analysis_per_frame(recognizer, clip, monkeypatch):
+def test_eight_viewers_share_one_analysis_per_frame(recognizer, clip):
     analysed = []
-    real_analyze = recognizer.analyze
-    monkeypatch.setattr(recognizer, "analyze", lambda frame: analysed.append(1) or real_analyze(frame))
-    app = create_app(recognizer, source=str(clip), stream_options={"idle_timeout": 1.0})
+
+    def counted_video(recognizer):
+        video = VideoAnalysis(recognizer)
+        analyze = video.analyze
+        video.analyze = lambda frame: analysed.append(1) or analyze(frame)
+        return video
+
+    app = create_app(recognizer, source=str(clip), stream_options={"idle_timeout": 1.0, "analysis": counted_video})
     broadcaster = app.extensions["fer"]["broadcaster"]
     received, failures = {}, []
     start = threading.Barrier(VIEWERS + 1)

@@ -13,6 +13,7 @@ from fer.sources import open_source
 from fer.drawing import status_image
 from fer.mjpeg import BOUNDARY, mjpeg, mjpeg_part
 from fer.stream import Broadcaster, backoff_delay, format_seconds
+from fer.video import VideoAnalysis
 
 CLIP_FPS = 10.0
 
@@ -34,24 +35,24 @@ def clip(tmp_path, two_faces):
     return path
 
 
-class CountingRecognizer:
-    """The real recognizer, counting the frames it is asked to analyse."""
+class CountingVideos:
+    """A broadcaster's ``analysis``: the real one for each video, counting videos and frames analysed."""
 
-    def __init__(self, recognizer):
-        self.recognizer = recognizer
+    def __init__(self):
         self.analysed = 0
-        self.resets = 0
+        self.videos = 0
 
-    def analyze(self, frame):
-        self.analysed += 1  # only the one capture thread calls this
-        return self.recognizer.analyze(frame)
+    def __call__(self, recognizer):
+        self.videos += 1
+        video = VideoAnalysis(recognizer)
+        analyze = video.analyze
 
-    def annotate(self, frame, faces):
-        return self.recognizer.annotate(frame, faces)
+        def counted(frame):
+            self.analysed += 1  # only the one capture thread calls this
+            return analyze(frame)
 
-    def reset(self):
-        self.resets += 1
-        self.recognizer.reset()
+        video.analyze = counted
+        return video
 
 
 class RecordingOpener:
@@ -136,9 +137,9 @@ def wait_until(condition, timeout):
 
 
 def test_each_viewer_gets_every_frame_once_and_each_frame_is_analysed_once(recognizer, clip):
-    counting = CountingRecognizer(recognizer)
+    counting = CountingVideos()
     model_calls_before = recognizer.model_calls
-    broadcaster = Broadcaster(str(clip), counting, idle_timeout=0.5)
+    broadcaster = Broadcaster(str(clip), recognizer, idle_timeout=0.5, analysis=counting)
     received = {}
 
     def viewer(name):
@@ -201,8 +202,9 @@ def test_a_missing_camera_gives_an_error_frame_at_once_and_keeps_retrying(recogn
 def test_a_camera_that_drops_out_is_reported_and_reconnected(recognizer, two_faces):
     scene, _ = compose_scene(two_faces)
     opener = RecordingOpener(lambda spec: UnpluggedAfter(scene, 3))
-    counting = CountingRecognizer(recognizer)
-    broadcaster = Broadcaster("flaky", counting, open_source=opener, retry_first=0.05, retry_longest=0.1)
+    counting = CountingVideos()
+    broadcaster = Broadcaster("flaky", recognizer, open_source=opener, retry_first=0.05, retry_longest=0.1,
+                              analysis=counting)
     frames = broadcaster.frames()
     states = []
     for frame in frames:
@@ -217,7 +219,7 @@ def test_a_camera_that_drops_out_is_reported_and_reconnected(recognizer, two_fac
     assert any(state == "live" for state, _ in states[first_error:]), "no frames after reconnecting"
     assert opener.attempts >= 3
     assert all(released.is_set() for _, released in opener.sources), "a dropped camera was not released"
-    assert counting.resets == len(opener.sources), "face tracks should start afresh with each reconnection"
+    assert counting.videos == len(opener.sources), "faces should be followed afresh after each reconnection"
 
 
 def test_the_thread_stops_and_releases_the_source_when_viewers_leave(recognizer, clip):
@@ -318,8 +320,8 @@ class AppearsLater:
 
 def test_a_failing_source_stops_retrying_when_the_last_viewer_leaves(recognizer, clip):
     opener = AppearsLater(clip)
-    counting = CountingRecognizer(recognizer)
-    broadcaster = Broadcaster("later.avi", counting, open_source=opener, idle_timeout=0.3,
+    counting = CountingVideos()
+    broadcaster = Broadcaster("later.avi", recognizer, open_source=opener, idle_timeout=0.3, analysis=counting,
                               retry_first=0.05, retry_longest=0.1)
     assert take(broadcaster.frames(), 2, state="error")
     assert wait_until(lambda: not broadcaster.running, 3), "the retrying thread outlived its viewers"

@@ -1,9 +1,10 @@
-"""fer.tracking: faces keep their identity across frames and their scores are smoothed."""
+"""fer.smoothing and fer.boxes: faces keep their identity across frames and their scores are smoothed."""
 
 import numpy as np
 import pytest
 
-from fer.tracking import FaceTracker, box_iou, match_boxes
+from fer.boxes import box_iou, match_boxes
+from fer.smoothing import ScoreSmoother
 
 HAPPY = np.array([0.0, 1.0], np.float32)
 SAD = np.array([1.0, 0.0], np.float32)
@@ -24,83 +25,83 @@ def test_match_boxes_takes_the_best_overlap_once():
 
 
 def test_moving_faces_keep_their_ids():
-    tracker = FaceTracker()
-    ids, _ = tracker.update([(0, 0, 100, 100), (300, 0, 100, 100)], [HAPPY, SAD])
+    smoother = ScoreSmoother()
+    ids, _ = smoother.update([(0, 0, 100, 100), (300, 0, 100, 100)], [HAPPY, SAD])
     for step in range(1, 6):
-        moved_ids, _ = tracker.update([(300 + 5 * step, 4 * step, 100, 100), (8 * step, 3 * step, 100, 100)],
+        moved_ids, _ = smoother.update([(300 + 5 * step, 4 * step, 100, 100), (8 * step, 3 * step, 100, 100)],
                                       [SAD, HAPPY])
         assert moved_ids == ids[::-1]
 
 
 def test_scores_are_an_exponential_moving_average():
-    tracker = FaceTracker(alpha=0.25)
+    smoother = ScoreSmoother(alpha=0.25)
     box = (10, 10, 80, 80)
-    _, first = tracker.update([box], [SAD])
+    _, first = smoother.update([box], [SAD])
     np.testing.assert_allclose(first[0], SAD)
-    _, second = tracker.update([box], [HAPPY])
+    _, second = smoother.update([box], [HAPPY])
     np.testing.assert_allclose(second[0], 0.25 * HAPPY + 0.75 * SAD)
-    _, third = tracker.update([box], [HAPPY])
+    _, third = smoother.update([box], [HAPPY])
     np.testing.assert_allclose(third[0], 0.25 * HAPPY + 0.75 * second[0])
 
 
 def test_smoothing_damps_a_one_frame_flicker():
-    tracker = FaceTracker(alpha=0.35)
+    smoother = ScoreSmoother(alpha=0.35)
     box = (50, 50, 120, 120)
     for _ in range(5):
-        tracker.update([box], [HAPPY])
-    _, flicker = tracker.update([box], [SAD])
+        smoother.update([box], [HAPPY])
+    _, flicker = smoother.update([box], [SAD])
     assert flicker[0].argmax() == HAPPY.argmax()
 
 
 def test_alpha_one_means_no_smoothing():
-    tracker = FaceTracker(alpha=1.0)
-    tracker.update([(0, 0, 50, 50)], [HAPPY])
-    _, scores = tracker.update([(0, 0, 50, 50)], [SAD])
+    smoother = ScoreSmoother(alpha=1.0)
+    smoother.update([(0, 0, 50, 50)], [HAPPY])
+    _, scores = smoother.update([(0, 0, 50, 50)], [SAD])
     np.testing.assert_allclose(scores[0], SAD)
 
 
 def test_a_new_face_gets_a_new_track_with_its_own_scores():
-    tracker = FaceTracker()
-    (first_id,), _ = tracker.update([(0, 0, 100, 100)], [HAPPY])
-    ids, scores = tracker.update([(0, 0, 100, 100), (400, 300, 100, 100)], [HAPPY, SAD])
+    smoother = ScoreSmoother()
+    (first_id,), _ = smoother.update([(0, 0, 100, 100)], [HAPPY])
+    ids, scores = smoother.update([(0, 0, 100, 100), (400, 300, 100, 100)], [HAPPY, SAD])
     assert ids[0] == first_id and ids[1] != first_id
     np.testing.assert_allclose(scores[1], SAD)
 
 
 def test_tracks_unseen_for_too_long_are_dropped():
-    tracker = FaceTracker(max_missed=2)
-    (first_id,), _ = tracker.update([(0, 0, 100, 100)], [HAPPY])
+    smoother = ScoreSmoother(max_missed=2)
+    (first_id,), _ = smoother.update([(0, 0, 100, 100)], [HAPPY])
     for _ in range(2):
-        tracker.update([], np.zeros((0, 2)))
-    (same_id,), _ = tracker.update([(0, 0, 100, 100)], [SAD])
+        smoother.update([], np.zeros((0, 2)))
+    (same_id,), _ = smoother.update([(0, 0, 100, 100)], [SAD])
     assert same_id == first_id
     for _ in range(3):
-        tracker.update([], np.zeros((0, 2)))
-    assert tracker.tracks == []
-    (new_id,), scores = tracker.update([(0, 0, 100, 100)], [SAD])
+        smoother.update([], np.zeros((0, 2)))
+    assert smoother.tracks == []
+    (new_id,), scores = smoother.update([(0, 0, 100, 100)], [SAD])
     assert new_id != first_id
     np.testing.assert_allclose(scores[0], SAD)
 
 
 def test_reset_forgets_everything():
-    tracker = FaceTracker()
-    tracker.update([(0, 0, 100, 100)], [HAPPY])
-    tracker.reset()
-    _, scores = tracker.update([(0, 0, 100, 100)], [SAD])
+    smoother = ScoreSmoother()
+    smoother.update([(0, 0, 100, 100)], [HAPPY])
+    smoother.reset()
+    _, scores = smoother.update([(0, 0, 100, 100)], [SAD])
     np.testing.assert_allclose(scores[0], SAD)
 
 
 def test_no_faces_gives_an_empty_score_array():
-    ids, scores = FaceTracker().update([], np.zeros((0, 7), np.float32))
+    ids, scores = ScoreSmoother().update([], np.zeros((0, 7), np.float32))
     assert ids == [] and scores.shape == (0, 7)
 
 
 def test_mismatched_boxes_and_scores_are_refused():
     with pytest.raises(ValueError, match="2 boxes but 1 rows"):
-        FaceTracker().update([(0, 0, 1, 1), (5, 5, 1, 1)], [HAPPY])
+        ScoreSmoother().update([(0, 0, 1, 1), (5, 5, 1, 1)], [HAPPY])
 
 
 @pytest.mark.parametrize("settings", [dict(alpha=0.0), dict(alpha=1.5), dict(min_iou=0.0), dict(max_missed=-1)])
 def test_bad_settings_are_refused(settings):
     with pytest.raises(ValueError):
-        FaceTracker(**settings)
+        ScoreSmoother(**settings)

@@ -1,4 +1,4 @@
-"""Follow faces from frame to frame by box overlap and smooth their emotion scores.
+"""Smooth the emotion scores of each face of a video over time, following faces by box overlap.
 
 Per-frame scores flicker: a blink or a shadow swings a face from "neutral" to "sad" and back.
 Each face keeps a track, matched to the next frame's boxes by intersection over union (IoU),
@@ -12,6 +12,8 @@ import itertools
 
 import numpy as np
 
+from .boxes import match_boxes
+
 
 @dataclasses.dataclass
 class Track:
@@ -23,37 +25,8 @@ class Track:
     missed: int = 0
 
 
-def box_iou(box_a, box_b):
-    """Intersection over union of two ``(x, y, w, h)`` boxes (0.0 when they do not touch)."""
-    ax, ay, aw, ah = box_a
-    bx, by, bw, bh = box_b
-    overlap_w = min(ax + aw, bx + bw) - max(ax, bx)
-    overlap_h = min(ay + ah, by + bh) - max(ay, by)
-    if overlap_w <= 0 or overlap_h <= 0:
-        return 0.0
-    intersection = overlap_w * overlap_h
-    return intersection / float(aw * ah + bw * bh - intersection)
-
-
-def match_boxes(old_boxes, new_boxes, min_iou):
-    """Pairs ``(old_index, new_index)``, greedily by highest IoU, each box used at most once."""
-    candidates = [(box_iou(old, new), i, j) for (i, old), (j, new)
-                  in itertools.product(enumerate(old_boxes), enumerate(new_boxes))]
-    candidates.sort(reverse=True)
-    pairs, used_old, used_new = [], set(), set()
-    for iou, i, j in candidates:
-        if iou < min_iou:
-            break
-        if i in used_old or j in used_new:
-            continue
-        pairs.append((i, j))
-        used_old.add(i)
-        used_new.add(j)
-    return pairs
-
-
-class FaceTracker:
-    """Tracks faces by IoU and keeps an exponential moving average of each face's scores."""
+class ScoreSmoother:
+    """Follows faces by IoU and keeps an exponential moving average of each face's scores."""
 
     def __init__(self, alpha=0.35, min_iou=0.3, max_missed=5):
         """``alpha`` is the weight of the newest scores (1.0: no smoothing)."""
