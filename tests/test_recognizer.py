@@ -5,7 +5,7 @@ import concurrent.futures
 import numpy as np
 import pytest
 
-from clips import compose_scene, load_faces
+from clips import FixedDetector, compose_scene, load_faces
 from fer.data import read_csv_faces
 from fer.evaluation import predict_scores
 from fer.preprocessing import faces_to_batch, to_gray
@@ -13,19 +13,6 @@ from fer.locations import DEFAULT_MODEL_DIR
 from fer.recognizer import EmotionRecognizer, crop_faces
 
 FIXTURE_FACES = [gray_face for _, gray_face in load_faces()]
-
-
-class FixedDetector:
-    """A detector that reports the boxes it is given, to place faces exactly."""
-
-    def __init__(self, boxes):
-        self.boxes = boxes
-
-    def detect(self, frame):
-        return list(self.boxes)
-
-    def detect_near(self, frame, boxes):
-        return list(self.boxes)
 
 
 @pytest.fixture(scope="module")

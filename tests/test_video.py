@@ -3,25 +3,12 @@
 import numpy as np
 import pytest
 
-from clips import compose_scene, load_faces
+from clips import FixedDetector, compose_scene, load_faces
 from fer.recognizer import EmotionRecognizer
 from fer.video import VideoAnalysis
 
 FIXTURE_FACES = [gray_face for _, gray_face in load_faces()]
 BOX = (100, 100, 48, 48)
-
-
-class FixedDetector:
-    """A detector that reports the boxes it is given, to place faces exactly."""
-
-    def __init__(self, boxes):
-        self.boxes = boxes
-
-    def detect(self, frame):
-        return list(self.boxes)
-
-    def detect_near(self, frame, boxes):
-        return list(self.boxes)
 
 
 @pytest.fixture(scope="module")
