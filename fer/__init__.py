@@ -9,7 +9,7 @@ __all__ = ["EMOTIONS", "load_model"]
 
 
 def load_model(directory):
-    """Load a model directory (``model.json`` + ``model.weights.h5``): see :mod:`fer.artifacts`."""
-    from .artifacts import load_model as load
+    """Load a model directory (``model.json`` + ``model.weights.h5``): see :mod:`fer.training.artifacts`."""
+    from .training.artifacts import load_model as load
 
     return load(directory)

@@ -17,14 +17,14 @@ import sys
 from .console import hide_framework_chatter, setup_console
 
 COMMANDS = {
-    "train": "fer.train_cli",
-    "camera": "fer.camera_cli",
-    "serve": "fer.web_cli",
-    "evaluate": "fer.evaluate_cli",
-    "ensemble": "fer.ensemble_cli",
-    "explain": "fer.explain_cli",
-    "compare": "fer.compare_cli",
-    "export": "fer.export_cli",
+    "train": "fer.commands.train",
+    "camera": "fer.commands.camera",
+    "serve": "fer.commands.serve",
+    "evaluate": "fer.commands.evaluate",
+    "ensemble": "fer.commands.ensemble",
+    "explain": "fer.commands.explain",
+    "compare": "fer.commands.compare",
+    "export": "fer.commands.export",
 }
 """Subcommand name -> module implementing it."""
 
@@ -61,7 +61,7 @@ def build_parser(command=None, prog=None):
 
 def user_errors():
     """The exceptions that mean a person's input cannot work (a line, not a traceback)."""
-    from .sources import SourceError
+    from .live.sources import SourceError
 
     return ValueError, OSError, SourceError
 

@@ -19,8 +19,8 @@ sys.path.insert(0, str(ROOT))  # run from anywhere without installing the packag
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from fer.data import USAGE_TO_SPLIT, DataError, read_csv_faces  # noqa: E402
-from fer.gallery import GALLERY_ROOT  # noqa: E402
+from fer.training.data import USAGE_TO_SPLIT, DataError, read_csv_faces  # noqa: E402
+from fer.live.gallery import GALLERY_ROOT  # noqa: E402
 from fer.labels import EMOTIONS  # noqa: E402
 
 log = logging.getLogger("make_gallery")

@@ -67,8 +67,8 @@ def main(argv=None):
     """Serve a clip, screenshot the page, stop."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args = build_parser().parse_args(argv)
-    from fer.web import create_app
-    from fer.web_cli import make_server
+    from fer.live.web import create_app
+    from fer.commands.serve import make_server
 
     with tempfile.TemporaryDirectory() as scratch:
         clip = pathlib.Path(scratch) / "faces.avi"

@@ -5,7 +5,7 @@ frame with a soft gradient background and N real 48 x 48 FER-2013 faces grown to
 each drifting a few pixels from frame to frame so tracking has something to follow. The
 faces are the committed PNGs under ``tests/fixtures/faces/`` (``<emotion>_<n>.png``), chosen
 because the Haar cascade finds them at every size and detection width used here.
-Clips are written with :func:`fer.video_writer.open_video_writer`, as ``camera.py --output`` is.
+Clips are written with :func:`fer.live.video_writer.open_video_writer`, as ``camera.py --output`` is.
 """
 
 import logging
@@ -15,7 +15,7 @@ import pathlib
 import cv2
 import numpy as np
 
-from fer.video_writer import open_video_writer
+from fer.live.video_writer import open_video_writer
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ def sample_csv():
 
 def tiny_config(data, output, **overrides):
     """Settings for a fast real training run on the sample: a narrow VGG, one epoch."""
-    from fer.training import TrainConfig
+    from fer.training.trainer import TrainConfig
 
     settings = dict(data=str(data), output=str(output), model="vgg",
                     model_options={"widths": [8, 16, 16, 32]}, epochs=1, batch_size=32)
@@ -31,7 +31,7 @@ def tiny_config(data, output, **overrides):
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory):
     """A real model directory written by one training epoch on the sample (shared, read-only)."""
-    from fer.training import train
+    from fer.training.trainer import train
 
     output = tmp_path_factory.mktemp("tiny_model") / "run"
     return train(tiny_config(SAMPLE_CSV, output))

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from fer.augment import (NO_AUGMENTATION, AugmentConfig, FaceBatches, build_augmenter, build_mixer, make_dataset,
+from fer.training.augment import (NO_AUGMENTATION, AugmentConfig, FaceBatches, build_augmenter, build_mixer, make_dataset,
                          training_batches)
-from fer.data import load_csv
+from fer.training.data import load_csv
 
 
 @pytest.fixture(scope="module")

@@ -25,9 +25,9 @@ TIMEOUT = 300
 @pytest.fixture(scope="module")
 def untrained_model_dir(tmp_path_factory):
     """A narrow, untrained VGG saved as a model directory: the scripts only need one to load."""
-    from fer.artifacts import save_model_dir
+    from fer.training.artifacts import save_model_dir
     from fer.labels import EMOTIONS
-    from fer.models import build_model
+    from fer.training.models import build_model
 
     directory = tmp_path_factory.mktemp("bench_model")
     save_model_dir(build_model("vgg", (48, 48, 1), len(EMOTIONS), widths=(8, 16, 16, 32)), directory, EMOTIONS)

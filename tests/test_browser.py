@@ -8,9 +8,9 @@ import cv2
 import pytest
 
 from clips import compose_scene, load_faces, write_clip
-from fer.recognizer import EmotionRecognizer
-from fer.web import create_app
-from fer.web_cli import make_server
+from fer.live.recognizer import EmotionRecognizer
+from fer.live.web import create_app
+from fer.commands.serve import make_server
 
 CHROMIUM = pathlib.Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

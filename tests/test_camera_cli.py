@@ -1,4 +1,4 @@
-"""camera.py / fer.camera_cli: a clip of real faces in, CSV, chart, annotated video and summary out."""
+"""camera.py / fer.commands.camera: a clip of real faces in, CSV, chart, annotated video and summary out."""
 
 import csv
 import pathlib
@@ -9,10 +9,10 @@ import sys
 import cv2
 import pytest
 
-from fer.camera_cli import summary_line
-from fer.cli import build_parser, main
+from fer.commands.camera import summary_line
+from fer.cli import main
 from clips import load_faces, write_clip
-from fer.emotion_log import csv_columns
+from fer.live.emotion_log import csv_columns
 from fer.labels import EMOTIONS
 
 REPOSITORY = pathlib.Path(__file__).resolve().parent.parent
@@ -108,13 +108,6 @@ def test_errors_exit_2_with_one_line(arguments, reason, clip, tiny_model_dir, tm
     assert error.startswith("camera.py: error:") and reason in error and "\n" not in error
 
 
-def test_help_explains_every_option():
-    text = build_parser("camera", "camera.py").format_help()
-    for option in ("SOURCE", "--model", "--output", "--csv", "--chart", "--max-frames", "--no-smoothing",
-                   "--detect-width", "--full-search-every"):
-        assert option in text
-
-
 def test_summary_line():
     assert summary_line(300, 600, 4.893) == "300 frames, 2.0 faces/frame, 61.3 fps"
 
@@ -124,6 +117,6 @@ def test_camera_script_fails_fast_and_imports_without_keras(tmp_path):
                             capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert result.returncode == 2
     assert "no such file or folder" in result.stderr
-    probe = subprocess.run([sys.executable, "-c", "import sys, fer.camera_cli; print('keras' in sys.modules)"],
+    probe = subprocess.run([sys.executable, "-c", "import sys, fer.commands.camera; print('keras' in sys.modules)"],
                            capture_output=True, text=True, timeout=60, cwd=REPOSITORY)
     assert probe.stdout.strip() == "False"

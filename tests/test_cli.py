@@ -30,7 +30,7 @@ def test_python_m_fer_lists_every_command():
 def test_export_writes_a_litert_file_that_scores_as_keras_does(tiny_model_dir, tmp_path, capsys):
     from ai_edge_litert.interpreter import Interpreter
 
-    from fer.artifacts import load_model
+    from fer.training.artifacts import load_model
 
     output = tmp_path / "model.tflite"
     assert main(["export", "--model", str(tiny_model_dir), "--output", str(output)]) == 0

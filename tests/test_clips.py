@@ -1,4 +1,4 @@
-"""tests/clips.py (fixture faces, composed scenes, written clips) and fer.video_writer."""
+"""tests/clips.py (fixture faces, composed scenes, written clips) and fer.live.video_writer."""
 
 import cv2
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 
 from clips import FACES_DIR, compose_scene, face_emotion, face_positions, load_faces, write_clip
 from fer.labels import EMOTIONS
-from fer.video_writer import open_video_writer
+from fer.live.video_writer import open_video_writer
 
 
 def test_fixture_faces_cover_every_emotion_and_stay_small():

@@ -5,8 +5,8 @@ import pytest
 
 from conftest import tiny_config
 from fer import cli
-from fer.compare import compare, compared_labels, display_names, format_comparison
-from fer.training import train
+from fer.studies.compare import compare, compared_labels, display_names, format_comparison
+from fer.training.trainer import train
 
 
 @pytest.fixture(scope="module")

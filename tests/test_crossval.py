@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from conftest import tiny_config
-from fer import crossval
+from fer.studies import crossval
 from fer.cli import main
-from fer.data import Split, load_csv
+from fer.training.data import Split, load_csv
 
 LABELS = np.repeat(np.arange(7), 16)[np.random.default_rng(0).permutation(112)]
 

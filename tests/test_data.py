@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fer.data import DataError, load_csv, load_dataset, load_folder, load_split, read_csv_faces
+from fer.training.data import DataError, load_csv, load_dataset, load_folder, load_split, read_csv_faces
 from fer.labels import EMOTIONS
 
 PIXELS = " ".join(["128"] * 2304)
@@ -141,7 +141,7 @@ def test_load_split_picks_the_usage(sample_csv, tmp_path):
 def test_read_image_turns_a_photo_upright_by_its_exif_orientation(tmp_path):
     from PIL import Image
 
-    from fer.data import read_image
+    from fer.training.data import read_image
 
     picture = Image.new("RGB", (40, 20), (255, 0, 0))
     exif = picture.getexif()

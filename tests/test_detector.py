@@ -1,12 +1,12 @@
-"""fer.detector: Haar-cascade faces in full-frame coordinates, on a shrunk frame or not."""
+"""fer.live.detector: Haar-cascade faces in full-frame coordinates, on a shrunk frame or not."""
 
 import numpy as np
 import pytest
 
 from fer.preprocessing import to_gray
 from clips import compose_scene, gradient_background, load_faces
-from fer.detector import DEFAULT_CASCADE, FaceDetector
-from fer.boxes import box_iou
+from fer.live.detector import DEFAULT_CASCADE, FaceDetector
+from fer.live.boxes import box_iou
 
 FACES = [gray_face for _, gray_face in load_faces()]
 

@@ -1,9 +1,9 @@
-"""fer.drawing: boxes, labels and score charts land on the frame, clipped to it."""
+"""fer.live.drawing: boxes, labels and score charts land on the frame, clipped to it."""
 
 import numpy as np
 import pytest
 
-from fer.drawing import (EMOTION_COLORS, FALLBACK_COLOR, chart_size, draw_faces, emotion_color, layout_charts,
+from fer.live.drawing import (EMOTION_COLORS, FALLBACK_COLOR, chart_size, draw_faces, emotion_color, layout_charts,
                          ui_scale)
 from fer.labels import EMOTIONS
 

@@ -1,10 +1,10 @@
-"""fer.emotion_log: CSV rows per face per frame, and a chart with a lane per face."""
+"""fer.live.emotion_log: CSV rows per face per frame, and a chart with a lane per face."""
 
 import csv
 
 import cv2
 
-from fer.emotion_log import EmotionLog, csv_columns, emotion_runs, face_row
+from fer.live.emotion_log import EmotionLog, csv_columns, emotion_runs, face_row
 
 LABELS = ("happy", "sad")
 

@@ -4,12 +4,14 @@ import keras
 import numpy as np
 import pytest
 
-from fer import cli, load_model
-from fer.artifacts import save_model_dir
-from fer.data import load_csv
-from fer.ensemble import build_ensemble, make_ensemble
+from fer import load_model
+
+from fer import cli
+from fer.training.artifacts import save_model_dir
+from fer.training.data import load_csv
+from fer.studies.ensemble import build_ensemble, make_ensemble
 from fer.labels import EMOTIONS
-from fer.models import build_model
+from fer.training.models import build_model
 
 
 def _saved_model(directory, seed, input_shape=(48, 48, 1), labels=EMOTIONS):

@@ -1,4 +1,4 @@
-"""fer.evaluation and ``python -m fer evaluate``: honest scores, with each test-time averaging."""
+"""fer.training.evaluation and ``python -m fer evaluate``: honest scores, with each test-time averaging."""
 
 import gzip
 import json
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fer.cli import main as fer_main
-from fer.evaluation import predict_scores, shifted, tta_views
+from fer.training.evaluation import predict_scores, shifted, tta_views
 
 
 def crop_model(seed=0):

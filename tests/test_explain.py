@@ -2,11 +2,13 @@ import cv2
 import numpy as np
 import pytest
 
-from fer import cli, load_model
-from fer.data import load_csv
-from fer.detector import FaceDetector
-from fer.ensemble import build_ensemble
-from fer.explain import conv_layers, explain_image, grad_cam, layer_activations
+from fer import load_model
+
+from fer import cli
+from fer.training.data import load_csv
+from fer.live.detector import FaceDetector
+from fer.studies.ensemble import build_ensemble
+from fer.studies.explain import conv_layers, explain_image, grad_cam, layer_activations
 from fer.preprocessing import face_to_input
 
 

@@ -1,11 +1,11 @@
-"""fer.follower: every video frame gets its faces; whole-frame searches only every N frames."""
+"""fer.live.follower: every video frame gets its faces; whole-frame searches only every N frames."""
 
 import pytest
 
 from clips import compose_scene, gradient_background, load_faces
-from fer.detector import FaceDetector
-from fer.follower import FaceFollower
-from fer.boxes import box_iou
+from fer.live.detector import FaceDetector
+from fer.live.follower import FaceFollower
+from fer.live.boxes import box_iou
 
 FACES = [gray_face for _, gray_face in load_faces()]
 

@@ -1,11 +1,11 @@
-"""fer.inference: the LiteRT export scores faces exactly as Keras does, whatever the batch size."""
+"""fer.live.inference: the LiteRT export scores faces exactly as Keras does, whatever the batch size."""
 
 import numpy as np
 import pytest
 
-from fer.artifacts import load_model
+from fer.training.artifacts import load_model
 from clips import load_faces
-from fer.inference import KerasScorer, LiteRTScorer, make_scorer
+from fer.live.inference import KerasScorer, LiteRTScorer, make_scorer
 from fer.preprocessing import faces_to_batch
 
 FACES = faces_to_batch([gray_face for _, gray_face in load_faces()]).astype(np.float32)

@@ -4,7 +4,7 @@ from fer.labels import EMOTIONS, parse_classes
 
 
 def test_csv_codes_name_emotions_in_fer_order_and_a_subset_renumbers_them(tmp_path):
-    from fer.data import load_csv
+    from fer.training.data import load_csv
 
     pixels = " ".join(["128"] * 48 * 48)
     rows = [f"{code},{pixels},{usage}" for code in (3, 4, 6, 0) for usage in ("Training", "PublicTest")]

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from fer.models import DEFAULT_MODEL, build_model, model_names
+from fer.training.models import DEFAULT_MODEL, build_model, model_names
 
 FAST_MODELS = ["baseline", "vgg", "vgg_wide", "resnet", "mini_xception"]
 
@@ -56,7 +56,7 @@ def test_unknown_model_is_refused():
 
 
 def test_vgg_wide_is_the_crop_recipe_and_takes_every_vgg_option():
-    from fer.models import builder_options
+    from fer.training.models import builder_options
 
     options = builder_options("vgg_wide")
     assert options["widths"] == (64, 128, 256, 512) and options["crop"] == 40

@@ -1,4 +1,4 @@
-"""fer.precision and mixed-precision training: the model written is float32 whatever trained."""
+"""fer.training.precision and mixed-precision training: the model written is float32 whatever trained."""
 
 import json
 
@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from conftest import tiny_config
-from fer import precision
-from fer.artifacts import load_model
-from fer.training import train
+from fer.training import precision
+from fer.training.artifacts import load_model
+from fer.training.trainer import train
 
 
 @pytest.mark.parametrize("flags, chosen", [("fpu avx2 avx512f amx_bf16 amx_tile", "bfloat16"),

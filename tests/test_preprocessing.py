@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fer.data import load_csv, load_folder
+from fer.training.data import load_csv, load_folder
 from fer.preprocessing import face_to_input, faces_to_batch, to_gray
 
 

@@ -1,4 +1,4 @@
-"""fer.recognizer: one model call per picture, the training path's tensors and scores, no state kept."""
+"""fer.live.recognizer: one model call per picture, the training path's tensors and scores, no state kept."""
 
 import concurrent.futures
 
@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from clips import FixedDetector, compose_scene, load_faces
-from fer.data import read_csv_faces
-from fer.evaluation import predict_scores
+from fer.training.data import read_csv_faces
+from fer.training.evaluation import predict_scores
 from fer.preprocessing import faces_to_batch, to_gray
 from fer.locations import DEFAULT_MODEL_DIR
-from fer.recognizer import EmotionRecognizer, crop_faces
+from fer.live.recognizer import EmotionRecognizer, crop_faces
 
 FIXTURE_FACES = [gray_face for _, gray_face in load_faces()]
 

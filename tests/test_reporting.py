@@ -3,9 +3,9 @@ import dataclasses
 import numpy as np
 
 from fer import load_model
-from fer.data import load_csv
-from fer.evaluation import evaluate_split
-from fer.reporting import compute_metrics
+from fer.training.data import load_csv
+from fer.training.evaluation import evaluate_split
+from fer.training.reporting import compute_metrics
 
 
 def test_metrics_score_each_split_with_and_without_flips(tiny_model_dir, sample_csv):

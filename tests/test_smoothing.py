@@ -1,10 +1,10 @@
-"""fer.smoothing and fer.boxes: faces keep their identity across frames and their scores are smoothed."""
+"""fer.live.smoothing and fer.live.boxes: faces keep their identity across frames and their scores are smoothed."""
 
 import numpy as np
 import pytest
 
-from fer.boxes import box_iou, match_boxes
-from fer.smoothing import ScoreSmoother
+from fer.live.boxes import box_iou, match_boxes
+from fer.live.smoothing import ScoreSmoother
 
 HAPPY = np.array([0.0, 1.0], np.float32)
 SAD = np.array([1.0, 0.0], np.float32)

@@ -1,4 +1,4 @@
-"""fer.sources: files and folders loop, live sources do not, bad sources fail at once."""
+"""fer.live.sources: files and folders loop, live sources do not, bad sources fail at once."""
 
 import socket
 import time
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from clips import load_faces, write_clip
-from fer.sources import DEFAULT_FPS, SourceError, open_source
+from fer.live.sources import DEFAULT_FPS, SourceError, open_source
 
 FACES = [gray_face for _, gray_face in load_faces()][:2]
 

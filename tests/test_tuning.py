@@ -6,10 +6,11 @@ import pandas as pd
 import pytest
 
 from conftest import tiny_config
-from fer import train_cli, tuning
+from fer.commands import train as train_cli
+from fer.studies import tuning
 from fer.cli import build_parser, main
-from fer.data import Split, load_dataset
-from fer.training import TrainConfig
+from fer.training.data import Split, load_dataset
+from fer.training.trainer import TrainConfig
 
 
 def test_the_search_space_scales_widths_dropout_learning_rate_and_augmentation():

@@ -1,11 +1,11 @@
-"""fer.video: the faces of one video keep their ids and their scores are smoothed; a new video starts afresh."""
+"""fer.live.video: the faces of one video keep their ids and their scores are smoothed; a new video starts afresh."""
 
 import numpy as np
 import pytest
 
 from clips import FixedDetector, compose_scene, load_faces
-from fer.recognizer import EmotionRecognizer
-from fer.video import VideoAnalysis
+from fer.live.recognizer import EmotionRecognizer
+from fer.live.video import VideoAnalysis
 
 FIXTURE_FACES = [gray_face for _, gray_face in load_faces()]
 BOX = (100, 100, 48, 48)

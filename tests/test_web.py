@@ -13,9 +13,9 @@ from PIL import Image
 
 from clips import compose_scene, face_emotion, load_faces
 from fer.labels import EMOTIONS
-from fer.recognizer import EmotionRecognizer
-from fer.boxes import box_iou
-from fer.web import MAX_ANALYSIS_SIDE, MAX_UPLOAD_BYTES, UploadError, create_app, decode_image
+from fer.live.recognizer import EmotionRecognizer
+from fer.live.boxes import box_iou
+from fer.live.web import MAX_ANALYSIS_SIDE, MAX_UPLOAD_BYTES, UploadError, create_app, decode_image
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 

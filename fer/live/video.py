@@ -1,0 +1,32 @@
+"""The state of one video: its faces followed from frame to frame and their scores smoothed.
+
+A :class:`VideoAnalysis` belongs to one video (a camera run, one opening of a stream's
+source); a new video gets a new one. Each frame is turned grey once, its faces are searched
+around where they were (:class:`~fer.live.follower.FaceFollower`), scored by the shared, stateless
+:class:`~fer.live.recognizer.EmotionRecognizer` in one model call, and each face keeps an id and
+smoothed scores (:class:`~fer.live.smoothing.ScoreSmoother`).
+"""
+
+from ..preprocessing import to_gray
+from .follower import FaceFollower
+from .recognizer import crop_faces
+from .smoothing import ScoreSmoother
+
+
+class VideoAnalysis:
+    """Analyses the frames of one video in order with a shared recognizer."""
+
+    def __init__(self, recognizer, smoothing=True, full_search_every=8):
+        """``smoothing=False`` keeps each frame's own scores (faces still get ids);
+        ``full_search_every`` is how often the whole frame is searched (1: every frame)."""
+        self.recognizer = recognizer
+        self.follower = FaceFollower(recognizer.find_faces, recognizer.find_faces_near, full_search_every)
+        self.smoother = ScoreSmoother() if smoothing else ScoreSmoother(alpha=1.0)
+
+    def analyze(self, frame):
+        """One dict per face in the BGR (or grey) frame: box, emotion, confidence, scores and ``id``."""
+        gray = to_gray(frame)
+        boxes = self.follower.detect(gray)
+        raw_scores = self.recognizer.classify_faces(crop_faces(gray, boxes))
+        face_ids, scores = self.smoother.update(boxes, raw_scores)
+        return self.recognizer.describe(gray, boxes, face_ids, scores)

@@ -1,0 +1,199 @@
+"""Metrics, plots and a one-page report for a finished run."""
+
+import copy
+import logging
+import pathlib
+
+import pandas as pd
+
+from . import artifacts
+
+from . import plots
+from .evaluation import evaluate_split
+
+log = logging.getLogger(__name__)
+
+REPORT_FILE = "report.md"
+
+
+TTA_SUFFIXES = {"none": "", "flip": "_tta", "tencrop": "_tencrop"}
+"""Keys of ``metrics.json``: ``test``, ``test_tta`` (flip), ``test_tencrop``, and the same for validation."""
+
+
+def compute_metrics(model, dataset):
+    """Validation and test metrics, single pass and with each test-time averaging."""
+    metrics = {}
+    for split_name in ("validation", "test"):
+        for tta, suffix in TTA_SUFFIXES.items():
+            key = split_name + suffix
+            if split_name == "test" and dataset.test_is_validation:  # the same faces: score them once
+                metrics[key] = copy.deepcopy(metrics["validation" + key[len("test"):]])
+            else:
+                metrics[key] = evaluate_split(model, dataset.split(split_name), dataset.labels, tta=tta)
+    metrics["test_is_validation"] = dataset.test_is_validation
+    return metrics
+
+
+def write_plots(directory, dataset, history, metrics):
+    """Every PNG figure of the run; returns their file names keyed by what they show."""
+    directory = pathlib.Path(directory)
+    figures = {}
+    if not history.empty:
+        figures["learning curves"] = plots.plot_history(history, directory / "history.png")
+    matrix = metrics["test"]["confusion_matrix"]
+    figures["confusion matrix"] = plots.plot_confusion(matrix, dataset.labels, directory / "confusion_matrix.png")
+    figures["confusion matrix, row-normalised"] = plots.plot_confusion(
+        matrix, dataset.labels, directory / "confusion_matrix_normalised.png", normalise=True)
+    split_labels = {"train": dataset.train.labels, "validation": dataset.validation.labels}
+    if not dataset.test_is_validation:
+        split_labels["test"] = dataset.test.labels
+    figures["class distribution"] = plots.plot_class_distribution(
+        split_labels, dataset.labels, directory / "class_distribution.png")
+    figures["sample faces"] = plots.plot_sample_faces(
+        dataset.train.images, dataset.train.labels, dataset.labels, directory / "sample_faces.png")
+    return {title: path.name for title, path in figures.items()}
+
+
+def plural(count, noun):
+    """``"1 epoch"``, ``"3 epochs"``."""
+    return f"{count} {noun}{'s' * (count != 1)}"
+
+
+def markdown_table(columns, rows):
+    """A Markdown table with a header row of ``columns`` and one line per row of values."""
+    lines = ["| " + " | ".join(str(column) for column in columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _metrics_table(metrics):
+    names = {"": "", "_tta": " (flip TTA)", "_tencrop": " (ten-crop TTA)"}
+    rows = [(split + names[suffix], f"{metrics[split + suffix]['accuracy']:.4f}",
+             f"{metrics[split + suffix]['macro_f1']:.4f}")
+            for split in ("validation", "test") for suffix in names if split + suffix in metrics]
+    return markdown_table(["split", "accuracy", "macro-F1"], rows)
+
+
+def _per_class_table(split_metrics):
+    rows = [(name, f"{figures['precision']:.3f}", f"{figures['recall']:.3f}", f"{figures['f1']:.3f}",
+             figures["support"]) for name, figures in split_metrics["per_class"].items()]
+    return markdown_table(["class", "precision", "recall", "F1", "support"], rows)
+
+
+def write_report(directory, model, dataset, history, metadata):
+    """Write ``metrics.json``, the plots and ``report.md`` into a model directory."""
+    directory = pathlib.Path(directory)
+    metrics = compute_metrics(model, dataset)
+    artifacts.write_json(directory / artifacts.METRICS_FILE, metrics)
+    figures = write_plots(directory, dataset, history, metrics)
+    settings = metadata["training"]
+    lines = [
+        f"# Training report: {model.name}",
+        "",
+        f"Data `{settings['data']}` (sha256 `{metadata['data_sha256'][:16]}…`); classes "
+        f"{', '.join(dataset.labels)}; {model.count_params():,} parameters; "
+        f"{plural(metadata['epochs_trained'], 'epoch')}, best validation epoch {metadata['best_epoch']}."
+        + _start_note(metadata.get("initialised_from")),
+        _speed_note(metadata),
+        _test_note(dataset),
+        "",
+        _metrics_table(metrics),
+        "",
+        "## Per class (test)",
+        "",
+        _per_class_table(metrics["test"]),
+        "",
+        "## Settings",
+        "",
+        "```",
+        *(f"{key}: {value}" for key, value in settings.items()),
+        "```",
+    ]
+    _finish_report(directory, lines, figures, metrics)
+    return metrics
+
+
+def _speed_note(metadata):
+    """How the run computed and how fast: precision, processor, images a second."""
+    if not metadata.get("train_images_per_second"):
+        return ""
+    return (f"Trained in {metadata.get('precision', 'float32')} on {metadata.get('processor', 'an unnamed CPU')} at "
+            f"{metadata['train_images_per_second']:.0f} images/s.")
+
+
+def _start_note(start):
+    """A sentence on the model a run started from (``--init-from``), or nothing."""
+    if not start:
+        return ""
+    epochs = start.get("epochs_trained")
+    before = f" after {plural(epochs, 'epoch')}" if epochs else ""
+    if start.get("training_seconds"):
+        before += f" ({start['training_seconds'] / 3600:.1f} h of training)"
+    return f" Started from the weights of `{start['directory']}`{before}."
+
+
+def _test_note(dataset):
+    if dataset.test_is_validation:
+        return "The data had no PrivateTest rows, so the test figures are the PublicTest (validation) ones."
+    return ("Test figures are on the test split (PrivateTest, a test/ folder or a cross-validation fold's "
+            "held-out faces), never seen in training or checkpoint choice.")
+
+
+def _finish_report(directory, lines, figures, metrics):
+    """Append a section per figure, write ``report.md`` and log the test accuracy."""
+    for title, file_name in figures.items():
+        lines += ["", f"## {title.capitalize()}", "", f"![{title}]({file_name})"]
+    (directory / REPORT_FILE).write_text("\n".join(lines) + "\n")
+    log.info("test accuracy %.4f (flip TTA %.4f); report in %s", metrics["test"]["accuracy"],
+             metrics["test_tta"]["accuracy"], directory / REPORT_FILE)
+
+
+def _member_row(member):
+    metadata = member["metadata"]
+    trained = (f"{plural(metadata['epochs_trained'], 'epoch')}, best {metadata['best_epoch']}"
+               if metadata.get("epochs_trained") else "unknown")
+    test, test_tta = member["metrics"]["test"], member["metrics"]["test_tta"]
+    return (f"`{member['name']}`", metadata.get("architecture", "?"), f"{metadata.get('parameters', 0):,}", trained,
+            f"{test['accuracy']:.4f}", f"{test_tta['accuracy']:.4f}", f"{test_tta['macro_f1']:.4f}")
+
+
+def write_ensemble_report(directory, model, dataset, data, members):
+    """Write ``metrics.json``, the plots and ``report.md`` for an ensemble model directory.
+
+    ``members`` holds one dict per member: its ``name``, its ``metadata.json`` (``metadata``, may be
+    empty), its training ``history`` (may be empty) and its own ``metrics`` on ``dataset``, so the
+    report shows what averaging buys.
+    """
+    directory = pathlib.Path(directory)
+    metrics = compute_metrics(model, dataset)
+    artifacts.write_json(directory / artifacts.METRICS_FILE, metrics)
+    figures = write_plots(directory, dataset, pd.DataFrame(), metrics)
+    lines = [
+        f"# Ensemble report: {model.name}",
+        "",
+        f"The mean of the class probabilities of {len(members)} models; data `{data}` (sha256 "
+        f"`{artifacts.file_sha256(data)[:16]}…`); classes {', '.join(dataset.labels)}; "
+        f"{model.count_params():,} parameters in all.",
+        _test_note(dataset),
+        "",
+        _metrics_table(metrics),
+        "",
+        "## Members, each scored alone on the same faces",
+        "",
+        markdown_table(["member", "architecture", "parameters", "trained", "test accuracy", "flip TTA",
+                        "macro-F1 (TTA)"], [_member_row(member) for member in members]),
+        "",
+        "## Per class (test)",
+        "",
+        _per_class_table(metrics["test"]),
+    ]
+    for index, member in enumerate(members, start=1):
+        settings = member["metadata"].get("training")
+        if settings:
+            lines += ["", f"## Settings of `{member['name']}`", "", "```",
+                      *(f"{key}: {value}" for key, value in settings.items()), "```"]
+        if member.get("history") is not None and not member["history"].empty:
+            title = f"learning curves of {member['name']}"
+            figures[title] = plots.plot_history(member["history"], directory / f"member{index}_history.png").name
+    _finish_report(directory, lines, figures, metrics)
+    return metrics

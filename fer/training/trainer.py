@@ -1,0 +1,380 @@
+"""Train a registered model on FER-2013, checkpointing every epoch so a run can resume.
+
+A run lives in one output directory: ``config.json`` (the settings, which ``--resume``
+reads back), ``checkpoints/`` (weights, optimizer state and epoch of the last finished epoch),
+``best.weights.h5`` (the best validation epoch so far) and ``history.csv``. When the epochs are
+done, :func:`finish_run` turns the best checkpoint into the model directory artifacts.
+"""
+
+import contextlib
+import dataclasses
+import logging
+import pathlib
+import sys
+import time
+
+import keras
+import numpy as np
+import pandas as pd
+from sklearn.utils.class_weight import compute_class_weight
+
+from ..labels import EMOTIONS
+from . import artifacts
+from .augment import AugmentConfig, build_augmenter, build_mixer, training_batches
+from .data import load_dataset
+from .models import DEFAULT_MODEL, build_model
+from .precision import dtype_policy, processor_name, resolve_precision
+
+log = logging.getLogger(__name__)
+
+CONFIG_FILE = "config.json"
+HISTORY_FILE = "history.csv"
+BEST_WEIGHTS_FILE = "best.weights.h5"
+CHECKPOINT_DIR = "checkpoints"
+DEFAULT_LEARNING_RATES = {"sgd": 0.01, "adam": 1e-3, "adamw": 1e-3}
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Every setting of a training run; saved as ``config.json`` in the output directory."""
+
+    data: str
+    output: str
+    model: str = DEFAULT_MODEL
+    model_options: dict = dataclasses.field(default_factory=dict)
+    classes: tuple = EMOTIONS
+    epochs: int = 60
+    batch_size: int = 64
+    optimizer: str = "sgd"
+    learning_rate: float = None
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    schedule: str = "cosine"
+    warmup_epochs: int = 2
+    plateau_factor: float = 0.75
+    plateau_patience: int = 5
+    precision: str = "auto"
+    label_smoothing: float = 0.1
+    class_weights: str = "none"
+    patience: int = 0
+    seed: int = 0
+    skip_bad_rows: bool = False
+    weights: str = None
+    init_from: str = None
+    devices: tuple = ()
+    augment: AugmentConfig = dataclasses.field(default_factory=AugmentConfig)
+
+    def to_dict(self):
+        """Plain JSON-ready settings."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, settings):
+        """Settings read back from ``config.json``; unknown keys raise ``ValueError``."""
+        settings = dict(settings)
+        unknown = set(settings) - {field.name for field in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown setting(s) {', '.join(sorted(unknown))}")
+        settings["augment"] = AugmentConfig(**settings.get("augment", {}))
+        for name in ("classes", "devices"):
+            if name in settings:
+                settings[name] = tuple(settings[name])
+        return cls(**settings)
+
+    @property
+    def base_learning_rate(self):
+        """The learning rate given, or the optimizer's usual one."""
+        return self.learning_rate or DEFAULT_LEARNING_RATES[self.optimizer]
+
+
+def make_optimizer(config, steps_per_epoch):
+    """The optimizer with its learning-rate schedule (cosine with warm-up, or constant)."""
+    rate = config.base_learning_rate
+    if config.schedule == "cosine":
+        warmup_steps = config.warmup_epochs * steps_per_epoch
+        rate = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=rate / 10 if warmup_steps else rate,
+            decay_steps=max(1, config.epochs * steps_per_epoch - warmup_steps),
+            warmup_target=rate if warmup_steps else None, warmup_steps=warmup_steps)
+    elif config.schedule not in ("plateau", "constant"):
+        raise ValueError(f"unknown schedule {config.schedule!r}; use cosine, plateau or constant")
+    if config.optimizer == "sgd":
+        return keras.optimizers.SGD(rate, momentum=config.momentum, nesterov=True,
+                                    weight_decay=config.weight_decay or None)
+    if config.optimizer == "adamw":
+        return keras.optimizers.AdamW(rate, weight_decay=config.weight_decay)
+    if config.optimizer == "adam":
+        return keras.optimizers.Adam(rate)
+    raise ValueError(f"unknown optimizer {config.optimizer!r}; use sgd, adam or adamw")
+
+
+def class_weights(labels, num_classes, mode):
+    """Per-class loss weights: ``balanced``, its square root ``sqrt``, or ``none``."""
+    if mode == "none":
+        return None
+    weights = compute_class_weight("balanced", classes=np.arange(num_classes), y=labels)
+    if mode == "sqrt":
+        weights = np.sqrt(weights)
+    elif mode != "balanced":
+        raise ValueError(f"unknown class weighting {mode!r}; use none, sqrt or balanced")
+    return {index: float(weight) for index, weight in enumerate(weights)}
+
+
+def distribution_strategy(devices=()):
+    """A ``MirroredStrategy`` over ``devices`` or over several visible GPUs, else ``None``."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    if devices:
+        return tf.distribute.MirroredStrategy(list(devices))
+    if len(tf.config.list_logical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return None
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Adds ``epoch_seconds``, ``images_per_second`` and the learning rate to each epoch's logs.
+
+    It also logs the speed and the time the rest of the run will take: on a CPU an epoch lasts
+    minutes, and Keras's own progress bar knows only the current epoch.
+    """
+
+    def __init__(self, images_per_epoch):
+        super().__init__()
+        self.images_per_epoch = images_per_epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self._start
+        logs["epoch_seconds"] = seconds
+        logs["images_per_second"] = self.images_per_epoch / seconds
+        logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        left = self.params.get("epochs", epoch + 1) - epoch - 1
+        log.info("epoch %d/%d: %.0f s, %.0f images/s%s", epoch + 1, self.params.get("epochs", epoch + 1),
+                 seconds, logs["images_per_second"],
+                 f"; about {format_duration(left * seconds)} to go" if left > 0 else "")
+
+
+def format_duration(seconds):
+    """``"2 h 05 min"``, ``"7 min"`` or ``"40 s"``."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+class ValidationScores(keras.callbacks.Callback):
+    """Scores the validation faces after each epoch into ``val_accuracy`` and ``val_loss``.
+
+    ``predict`` does it instead of fit's own validation, which fails under a data-parallel
+    strategy when the last batch does not split evenly across the replicas.
+    """
+
+    def __init__(self, split, num_classes, batch_size):
+        super().__init__()
+        self.images = split.images.astype(np.float32)
+        self.labels = split.labels
+        self.targets = np.eye(num_classes, dtype=np.float32)[split.labels]
+        self.batch_size = batch_size
+
+    def on_epoch_end(self, epoch, logs=None):
+        scores = self.model.predict(self.images, batch_size=self.batch_size, verbose=0)
+        logs["val_loss"] = float(keras.ops.convert_to_numpy(self.model.loss(self.targets, scores)))
+        logs["val_accuracy"] = float(np.mean(scores.argmax(axis=1) == self.labels))
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stops training after the epoch past which one more would overrun ``seconds`` of training.
+
+    For machines lent by the slot (a command may run ten minutes): the run stops at an epoch
+    boundary with its checkpoint saved, and ``--resume`` carries it on.
+    """
+
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = seconds
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
+        if now - self._start + (now - self._epoch_start) > self.seconds and not self.model.stop_training:
+            self.model.stop_training = True
+            log.info("time limit: stopping after epoch %d (%.0f s of %.0f s used); --resume goes on",
+                     epoch + 1, now - self._start, self.seconds)
+
+
+def read_history(output):
+    """The per-epoch history of a run, one row per epoch (a re-run epoch keeps its last row)."""
+    path = pathlib.Path(output) / HISTORY_FILE
+    if not path.is_file() or path.stat().st_size == 0:
+        return pd.DataFrame()
+    history = pd.read_csv(path)
+    return history.drop_duplicates("epoch", keep="last").reset_index(drop=True)
+
+
+def _callbacks(config, output, resuming, train_size, time_limit=None):
+    history = read_history(output) if resuming else pd.DataFrame()
+    best_so_far = float(history["val_accuracy"].max()) if "val_accuracy" in history else None
+    callbacks = [  # in order: each one sees the logs the ones before it wrote
+        EpochTimer(train_size),
+        keras.callbacks.BackupAndRestore(output / CHECKPOINT_DIR, delete_checkpoint=False),
+        keras.callbacks.ModelCheckpoint(output / BEST_WEIGHTS_FILE, monitor="val_accuracy", mode="max",
+                                        save_best_only=True, save_weights_only=True,
+                                        initial_value_threshold=best_so_far),
+        keras.callbacks.CSVLogger(output / HISTORY_FILE, append=resuming),
+    ]
+    if config.patience:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max",
+                                                       patience=config.patience))
+    if time_limit:
+        callbacks.append(TimeLimit(time_limit))
+    if config.schedule == "plateau":
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy", mode="max",
+                                                           factor=config.plateau_factor,
+                                                           patience=config.plateau_patience))
+    return callbacks
+
+
+def build_compiled_model(config, dataset, steps_per_epoch, initialise=True, precision="float32"):
+    """Build and compile the configured model for ``dataset``'s classes, computing in ``precision``.
+
+    ``initialise=False`` skips ``config.init_from``: a resumed run's checkpoint replaces it anyway.
+    """
+    options = dict(config.model_options)
+    if config.weights:
+        options["weights"] = config.weights
+    with dtype_policy(precision):
+        model = build_model(config.model, dataset.train.images.shape[1:], len(dataset.labels), **options)
+    if config.init_from and initialise:
+        initialise_from(model, config.init_from, dataset.labels)
+    model.compile(optimizer=make_optimizer(config, steps_per_epoch),
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+                  metrics=["accuracy"])
+    return model
+
+
+def initialise_from(model, directory, labels):
+    """Start ``model`` from the weights of the model directory ``directory`` (fine-tuning).
+
+    The directory must hold the same architecture for the same labels; anything else raises
+    ``ValueError`` before training starts.
+    """
+    start = artifacts.load_model(directory)
+    if start.labels != tuple(labels):
+        raise ValueError(f"--init-from {directory}: its labels {', '.join(start.labels)} differ from "
+                         f"the data's {', '.join(labels)}")
+    if start.model.name != model.name or len(start.model.weights) != len(model.weights):
+        raise ValueError(f"--init-from {directory}: it holds a {start.model.name} model, not this {model.name}")
+    for target, source in zip(model.weights, start.model.weights):
+        if tuple(target.shape) != tuple(source.shape):
+            raise ValueError(f"--init-from {directory}: {source.path} is {tuple(source.shape)}, "
+                             f"this model's {target.path} is {tuple(target.shape)} (other model options?)")
+    model.set_weights(start.model.get_weights())
+    log.info("initialised %s from %s", model.name, directory)
+
+
+def fit_model(config, model, dataset, callbacks=(), **fit_options):
+    """Train ``model`` on augmented training batches, scoring validation after each epoch.
+
+    The validation scores reach the epoch's logs before any of ``callbacks`` reads them.
+    """
+    num_classes = len(dataset.labels)
+    train_data = training_batches(dataset.train.images, dataset.train.labels, num_classes, config.batch_size,
+                                  build_augmenter(config.augment, seed=config.seed), shuffle=True, seed=config.seed,
+                                  mixer=build_mixer(config.augment, seed=config.seed))
+    scores = ValidationScores(dataset.validation, num_classes, config.batch_size * 4)
+    return model.fit(train_data, epochs=config.epochs, callbacks=[scores, *callbacks], shuffle=False,  # the batches shuffle
+                     class_weight=class_weights(dataset.train.labels, num_classes, config.class_weights),
+                     **fit_options)
+
+
+def train(config, resume=False, dataset=None, time_limit=None):
+    """Run (or resume) training, then write the model directory. Returns the output path.
+
+    ``time_limit`` (seconds) stops at the last epoch that fits; the directory then holds the
+    best epoch so far and ``--resume`` goes on from the checkpoint.
+    """
+    output = pathlib.Path(config.output)
+    checkpointed = (output / CHECKPOINT_DIR).exists()
+    if not resume and checkpointed:
+        raise FileExistsError(f"{output} already holds a run; resume it with --resume {output} "
+                              "or choose another --output")
+    keras.utils.set_random_seed(config.seed)
+    config = dataclasses.replace(config, learning_rate=config.base_learning_rate)  # the report names it
+    if dataset is None:
+        dataset = load_dataset(config.data, config.classes, config.skip_bad_rows, seed=config.seed)
+    log.info("train %d, validation %d, test %d faces; classes %s", len(dataset.train),
+             len(dataset.validation), len(dataset.test), ", ".join(dataset.labels))
+    steps_per_epoch = int(np.ceil(len(dataset.train) / config.batch_size))
+    strategy = distribution_strategy(config.devices)
+    if strategy is not None:
+        log.info("training data-parallel on %d devices", strategy.num_replicas_in_sync)
+    precision = resolve_precision(config.precision)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = build_compiled_model(config, dataset, steps_per_epoch, initialise=not checkpointed,
+                                     precision=precision)
+    log.info("%s: %d parameters, training in %s", model.name, model.count_params(), precision)
+    output.mkdir(parents=True, exist_ok=True)  # only now: a run that fails on its input leaves nothing behind
+    artifacts.write_json(output / CONFIG_FILE, config.to_dict())
+    fit_model(config, model, dataset, _callbacks(config, output, resume, len(dataset.train), time_limit),
+              verbose=1 if sys.stdout.isatty() else 2)
+    return finish_run(config, model, dataset, precision)
+
+
+def float32_twin(config, model, dataset):
+    """``model`` rebuilt in float32 with its trained weights: what a model directory holds.
+
+    Mixed precision keeps its variables in float32, so the weights carry over exactly; the
+    twin's architecture names no mixed policy, so any machine and backend can load it.
+    """
+    if model.dtype_policy.name == "float32":
+        return model
+    with dtype_policy("float32"):
+        twin = build_model(config.model, dataset.train.images.shape[1:], len(dataset.labels), **config.model_options)
+    twin.set_weights(model.get_weights())
+    return twin
+
+
+def starting_point(directory):
+    """What a ``--init-from`` model directory's own metadata says of its training."""
+    path = pathlib.Path(directory) / artifacts.METADATA_FILE
+    before = artifacts.read_json(path) if path.is_file() else {}
+    kept = ("epochs_trained", "training_seconds", "best_epoch", "data_sha256", "initialised_from")
+    return {"directory": str(directory), **{key: before[key] for key in kept if key in before}}
+
+
+def finish_run(config, model, dataset, precision="float32"):
+    """Load the best validation checkpoint and write model (float32), metrics, plots and report."""
+    from .reporting import write_report  # plots pull in matplotlib: only when a run ends
+
+    output = pathlib.Path(config.output)
+    if (output / BEST_WEIGHTS_FILE).is_file():
+        model.load_weights(output / BEST_WEIGHTS_FILE)
+    model = float32_twin(config, model, dataset)
+    history = read_history(output)
+    seconds = float(history["epoch_seconds"].sum()) if "epoch_seconds" in history else None
+    metadata = {
+        "training": config.to_dict(),
+        "data_sha256": artifacts.file_sha256(config.data),
+        "epochs_trained": int(len(history)),
+        "best_epoch": int(history["val_accuracy"].idxmax()) + 1 if "val_accuracy" in history else None,
+        "training_seconds": seconds,
+        "train_images_per_second": (len(dataset.train) * len(history) / seconds) if seconds else None,
+        "precision": precision,
+        "processor": processor_name(),
+        "test_is_validation": dataset.test_is_validation,
+    }
+    if config.init_from:
+        metadata["initialised_from"] = starting_point(config.init_from)
+    artifacts.save_model_dir(model, output, dataset.labels, metadata)
+    write_report(output, model, dataset, history, metadata)
+    return output
