@@ -202,6 +202,18 @@ def run_train_cli(*args):
                           timeout=300, cwd=ROOT)
 
 
+@pytest.mark.parametrize("args, reason", [
+    (["--data", "missing.csv", "--output", "{tmp}/run"], "missing.csv: no such file or folder"),
+    (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--classes", "happy,joy", "--output", "{tmp}/run"],
+     "unknown emotion(s) joy"),
+    (["--resume", "nowhere"], "nowhere: no config.json"),
+    (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--epochs", "0", "--output", "{tmp}/run"],
+     "--epochs must be 1 or more, not 0"),
+    (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--widths", "64,x", "--output", "{tmp}/run"],
+     "expected whole numbers"),
+    (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--init-from", "nowhere", "--output", "{tmp}/run"],
+     "nowhere: no model.json"),
+])
 def test_cli_bad_input_exits_non_zero_with_one_line(args, reason, tmp_path):
     result = run_train_cli(*[arg.format(tmp=tmp_path) for arg in args])
     assert result.returncode == 2
