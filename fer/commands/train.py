@@ -46,8 +46,8 @@ def add_arguments(parser):
     parser.add_argument("--config", metavar="JSON", help="read settings from a JSON file (e.g. the tuner's "
                         "best.json); options given on the command line win")
     parser.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop at the last epoch that "
-                        "ends within SECONDS of training (checkpoint kept; --resume goes on), e.g. for a GPU "
-                        "lent ten minutes at a time")
+                        "ends within SECONDS of training (checkpoint kept; --resume goes on), e.g. on a GPU "
+                        "rented by the minute")
     parser.add_argument("--skip-bad-rows", action="store_true", help="leave out bad CSV rows or unreadable "
                         "images (counted in the log) instead of stopping")
     optimiser = parser.add_argument_group("optimisation")
