@@ -1,6 +1,7 @@
 """Command line of ``camera.py``: read emotions from a webcam, stream, video file or image folder.
 
-Each frame goes through :meth:`fer.live.recognizer.EmotionRecognizer.analyze`; the faces can be
+Each frame goes through :meth:`fer.live.video.VideoAnalysis.analyze` (faces followed and their
+scores smoothed from frame to frame); the faces can be
 drawn into an annotated video, logged to a CSV (one row per face per frame) and charted over
 time. The run ends with a one-line summary on stdout.
 """
@@ -65,8 +66,8 @@ def make_recognizer(args):
     """An :class:`~fer.live.recognizer.EmotionRecognizer` with the model and detector settings asked for."""
     # Imported here so that --help and a bad SOURCE answer at once, without loading Keras.
     from ..live.detector import FaceDetector
-    from ..locations import DEFAULT_MODEL_DIR
     from ..live.recognizer import EmotionRecognizer
+    from ..locations import DEFAULT_MODEL_DIR
 
     detector = FaceDetector(detect_width=args.detect_width or None)
     return EmotionRecognizer(args.model or DEFAULT_MODEL_DIR, detector=detector)

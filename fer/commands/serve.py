@@ -38,7 +38,6 @@ def add_arguments(parser):
                         f"{RESERVED_THREADS}]; must exceed --max-viewers")
 
 
-
 def check_args(args):
     """Reasons the options cannot work, checked before anything heavy loads (empty: fine)."""
     problems = [problem for problem in [model_dir_problem(args.model)] if problem]
@@ -126,4 +125,3 @@ def serve(app, args):
         broadcaster.close()  # ends the open streams, so no worker is left waiting
         if server is not None:
             server.close()
-

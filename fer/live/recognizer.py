@@ -67,7 +67,8 @@ class EmotionRecognizer:
     def analyze(self, picture):
         """One dict per face in the BGR (or grey) picture: box, emotion, confidence and scores."""
         gray = to_gray(picture)
-        return self.describe(gray, self.find_faces(gray))
+        boxes = self.find_faces(gray)
+        return self.face_results(boxes, self.score_faces(gray, boxes))
 
     def find_faces(self, gray):
         """Boxes ``(x, y, w, h)`` of the faces in a whole grey picture."""
@@ -79,10 +80,12 @@ class EmotionRecognizer:
         with self._detector_lock:
             return self.detector.detect_near(gray, boxes)
 
-    def describe(self, gray, boxes, face_ids=None, scores=None):
-        """The face dicts of ``boxes`` in ``gray``, scored in one model call unless ``scores`` are given."""
-        if scores is None:
-            scores = self.classify_faces(crop_faces(gray, boxes))
+    def score_faces(self, gray, boxes):
+        """Probabilities of the faces at ``boxes`` of a grey picture, in one model call."""
+        return self.classify_faces(crop_faces(gray, boxes))
+
+    def face_results(self, boxes, scores, face_ids=None):
+        """The face dicts of ``boxes`` with their ``scores`` (and, for a video, their ids)."""
         face_ids = face_ids if face_ids is not None else [None] * len(boxes)
         return [face_result(box, row, self.labels, face_id) for box, row, face_id in zip(boxes, scores, face_ids)]
 

@@ -9,7 +9,6 @@ smoothed scores (:class:`~fer.live.smoothing.ScoreSmoother`).
 
 from ..preprocessing import to_gray
 from .follower import FaceFollower
-from .recognizer import crop_faces
 from .smoothing import ScoreSmoother
 
 
@@ -27,6 +26,5 @@ class VideoAnalysis:
         """One dict per face in the BGR (or grey) frame: box, emotion, confidence, scores and ``id``."""
         gray = to_gray(frame)
         boxes = self.follower.detect(gray)
-        raw_scores = self.recognizer.classify_faces(crop_faces(gray, boxes))
-        face_ids, scores = self.smoother.update(boxes, raw_scores)
-        return self.recognizer.describe(gray, boxes, face_ids, scores)
+        face_ids, scores = self.smoother.update(boxes, self.recognizer.score_faces(gray, boxes))
+        return self.recognizer.face_results(boxes, scores, face_ids)

@@ -3,14 +3,15 @@
 Routes: ``/`` (the page), ``/video_feed`` (the MJPEG stream of the source, shared by every
 viewer through one :class:`fer.live.stream.Broadcaster`), ``/api/faces`` (what the stream sees
 now), ``/api/predict`` (faces in an uploaded picture), ``/gallery/<emotion>`` (sample faces
-with the model's predictions, each picture at ``/gallery/<emotion>/<name>.png``) and ``/healthz``. Templates and static files live in the
-top-level ``templates/`` and ``static/`` folders, found relative to this file.
+with the model's predictions, each picture at ``/gallery/<emotion>/<name>.png``) and ``/healthz``.
+Templates and static files live in the repository's ``templates/`` and ``static/`` folders.
 """
 
 import contextlib
 import ctypes
 import ctypes.util
 import dataclasses
+import functools
 import io
 import logging
 import threading
@@ -18,7 +19,7 @@ import threading
 import flask
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from ..labels import EMOTIONS
 from ..locations import DEFAULT_MODEL_DIR, ROOT
@@ -108,7 +109,9 @@ def limit_malloc_arenas(arenas=2):
         libc.mallopt(-8, arenas)  # M_ARENA_MAX
 
 
+@functools.lru_cache(maxsize=1)
 def _libc():
+    """The C library, looked up once (``find_library`` runs ``ldconfig``)."""
     name = ctypes.util.find_library("c")
     with contextlib.suppress(OSError):
         return ctypes.CDLL(name) if name else None
@@ -153,8 +156,8 @@ def _add_page_routes(app, recognizer, broadcaster, gallery):
     def video_feed():
         """The annotated video as MJPEG; every viewer shares one capture thread."""
         if broadcaster.full:
-            return _busy(f"{broadcaster.max_viewers} video streams are open, the most this server allows "
-                         "(main.py --max-viewers raises it); try again shortly")
+            raise ServiceUnavailable(f"{broadcaster.max_viewers} video streams are open, the most this server "
+                                     "allows (main.py --max-viewers raises it); try again shortly", retry_after=2)
         response = flask.Response(mjpeg(broadcaster.frames()),
                                   mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}")
         response.headers["Cache-Control"] = "no-store, no-cache, must-revalidate"
@@ -178,18 +181,6 @@ def _add_page_routes(app, recognizer, broadcaster, gallery):
         return flask.send_from_directory(gallery.root / emotion, name, max_age=3600)
 
 
-def _busy(message, retry_after=2):
-    """A 503 answer, JSON under ``/api/`` and a page elsewhere, telling the client when to retry."""
-    if flask.request.path.startswith("/api/"):
-        response = flask.jsonify(error=message, status=503)
-    else:
-        response = flask.make_response(flask.render_template(
-            "error.html", code=503, name="Busy", description=message))
-    response.status_code = 503
-    response.headers["Retry-After"] = str(retry_after)
-    return response
-
-
 def _add_api_routes(app, recognizer, broadcaster, upload_slots, upload_wait):
     """The JSON endpoints."""
     @app.get("/api/faces")
@@ -208,7 +199,7 @@ def _add_api_routes(app, recognizer, broadcaster, upload_slots, upload_wait):
         else:  # the picture is the body itself (curl --data-binary @face.jpg)
             data = flask.request.get_data(cache=False)
         if not upload_slots.acquire(timeout=upload_wait):
-            return _busy("busy analysing other pictures; try again shortly")
+            raise ServiceUnavailable("busy analysing other pictures; try again shortly", retry_after=2)
         try:
             picture = decode_image(data)
             del data
@@ -235,11 +226,15 @@ def _add_error_handlers(app):
     """One handler for every HTTP error."""
     @app.errorhandler(HTTPException)
     def http_error(error):
-        """HTTP errors as JSON under ``/api/``, as a page elsewhere."""
+        """HTTP errors as JSON under ``/api/``, as a page elsewhere, with the error's own headers (Retry-After)."""
         description = error.description
         if error.code == 413:
             description = f"upload too large: at most {app.config['MAX_CONTENT_LENGTH'] / 2 ** 20:g} MB"
         if flask.request.path.startswith("/api/"):
-            return flask.jsonify(error=description, status=error.code), error.code
-        page = flask.render_template("error.html", code=error.code, name=error.name, description=description)
-        return page, error.code
+            response = flask.jsonify(error=description, status=error.code)
+        else:
+            response = flask.make_response(flask.render_template(
+                "error.html", code=error.code, name=error.name, description=description))
+        response.status_code = error.code
+        response.headers.extend((name, value) for name, value in error.get_headers() if name != "Content-Type")
+        return response

@@ -152,9 +152,9 @@ class EpochTimer(keras.callbacks.Callback):
         logs["epoch_seconds"] = seconds
         logs["images_per_second"] = self.images_per_epoch / seconds
         logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-        left = self.params.get("epochs", epoch + 1) - epoch - 1
-        log.info("epoch %d/%d: %.0f s, %.0f images/s%s", epoch + 1, self.params.get("epochs", epoch + 1),
-                 seconds, logs["images_per_second"],
+        epochs = self.params.get("epochs", epoch + 1)
+        left = epochs - epoch - 1
+        log.info("epoch %d/%d: %.0f s, %.0f images/s%s", epoch + 1, epochs, seconds, logs["images_per_second"],
                  f"; about {format_duration(left * seconds)} to go" if left > 0 else "")
 
 
@@ -249,11 +249,7 @@ def build_compiled_model(config, dataset, steps_per_epoch, initialise=True, prec
 
     ``initialise=False`` skips ``config.init_from``: a resumed run's checkpoint replaces it anyway.
     """
-    options = dict(config.model_options)
-    if config.weights:
-        options["weights"] = config.weights
-    with dtype_policy(precision):
-        model = build_model(config.model, dataset.train.images.shape[1:], len(dataset.labels), **options)
+    model = _build(config, dataset, precision, weights=config.weights)
     if config.init_from and initialise:
         initialise_from(model, config.init_from, dataset.labels)
     model.compile(optimizer=make_optimizer(config, steps_per_epoch),
@@ -338,10 +334,16 @@ def float32_twin(config, model, dataset):
     """
     if model.dtype_policy.name == "float32":
         return model
-    with dtype_policy("float32"):
-        twin = build_model(config.model, dataset.train.images.shape[1:], len(dataset.labels), **config.model_options)
+    twin = _build(config, dataset, "float32")
     twin.set_weights(model.get_weights())
     return twin
+
+
+def _build(config, dataset, precision, weights=None):
+    """The configured architecture for ``dataset``'s faces and classes, computing in ``precision``."""
+    options = dict(config.model_options, **({"weights": weights} if weights else {}))
+    with dtype_policy(precision):
+        return build_model(config.model, dataset.train.images.shape[1:], len(dataset.labels), **options)
 
 
 def starting_point(directory):
