@@ -153,7 +153,8 @@ def test_soak_goes_through_every_phase_and_the_server_keeps_its_promises(finishe
     check_common_keys(results, "soak")
     phases, figures = results["runs"]["phases"], results["runs"]["figures"]
     assert set(phases) == {"watch", "source lost", "source back", "crowd", "uploads", "rest"}
-    assert all(summary["healthz_unanswered"] == 0 for summary in phases.values())
+    # a phase shorter than the half-second sampling interval has no samples, hence no summary
+    assert all(summary.get("healthz_unanswered", 0) == 0 for summary in phases.values())
     assert figures["crowd"] == {"viewers": 4, "streamed": 2, "busy_503": 2, "failed": 0}
     assert figures["source back"]["frames_analysed_without_viewers"] == 0
     assert figures["uploads"] == {"200": 2}
