@@ -75,15 +75,23 @@ class Sampler(threading.Thread):
                                  "frames_analysed": analysed})
 
 
-def watch(port, seconds, results, index):
-    """One viewer for up to ``seconds``: its HTTP status and the parts it read."""
-    deadline = time.monotonic() + seconds
+def watch(port, seconds, results, index, all_answered):
+    """One viewer: waits until every viewer of the crowd has its answer, then reads for ``seconds``.
+
+    Holding the stream open until the whole crowd has been answered keeps an early viewer from
+    leaving (and freeing its place) before a late one asks, so the count of 503s is exact.
+    """
     parts, status = 0, None
     with contextlib.suppress(OSError, http.client.HTTPException):
-        connection = http.client.HTTPConnection(web_viewers.HOST, port, timeout=web_viewers.READ_TIMEOUT)
-        connection.request("GET", "/video_feed")
-        response = connection.getresponse()
-        status = response.status
+        try:
+            connection = http.client.HTTPConnection(web_viewers.HOST, port, timeout=web_viewers.READ_TIMEOUT)
+            connection.request("GET", "/video_feed")
+            response = connection.getresponse()
+            status = response.status
+        finally:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                all_answered.wait(2 * web_viewers.READ_TIMEOUT)
+        deadline = time.monotonic() + seconds
         while status == 200 and time.monotonic() < deadline:
             if not response.read(4096):
                 break
@@ -94,12 +102,13 @@ def watch(port, seconds, results, index):
 
 def viewers(port, count, seconds):
     """``count`` viewers at once for ``seconds``; returns how many were let in and turned away."""
-    results = [None] * count
-    threads = [threading.Thread(target=watch, args=(port, seconds, results, index)) for index in range(count)]
+    results, all_answered = [None] * count, threading.Barrier(count)
+    threads = [threading.Thread(target=watch, args=(port, seconds, results, index, all_answered))
+               for index in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(seconds + 2 * web_viewers.READ_TIMEOUT)
+        thread.join(seconds + 4 * web_viewers.READ_TIMEOUT)
     statuses = [result["status"] if result else None for result in results]
     return {"viewers": count, "streamed": statuses.count(200), "busy_503": statuses.count(503),
             "failed": sum(status not in (200, 503) for status in statuses)}
