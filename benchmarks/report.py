@@ -146,9 +146,24 @@ def peer_accuracy_section(result):
             + table(["classifier", "views", "accuracy", "macro-F1"] + [f"{name} recall" for name in names], rows))
 
 
+def export_formats_section(result):
+    """Size, agreement with Keras, accuracy and milliseconds per face of each export format."""
+    settings = result["settings"]
+    rows = [[f"`{run['format']}`", cell(run["bytes"] / 1e6, 2), percent(run["size_share"]),
+             f"{run['top_emotion_agreement']:.2%}", f"{run['max_abs_probability_difference']:.1g}",
+             f"{run['accuracy']:.2%}" if "accuracy" in run else None, cell(run["ms_per_face"], 2),
+             cell(run["keras_ms_per_face"], 2), "yes" if run["passed"] else "**no**"] for run in result["runs"]]
+    intro = (f"`python -m fer export` of `{settings['model']}` to each format, checked on the validation faces of "
+             f"`{settings['data']}` ({result['runs'][0]['faces']:,}); int8 value ranges from "
+             f"{settings['representative_faces']} training faces. Milliseconds are the median of single-face calls.")
+    return ("## Export formats (`export_formats.py`)\n\n" + intro + "\n\n"
+            + table(["format", "MB", "of float32", "same top emotion", "largest Δp", "accuracy", "ms / face",
+                     "Keras ms / face", "check passed"], rows))
+
+
 SECTIONS = {"live_pipeline": live_pipeline_section, "web_viewers": web_viewers_section,
             "training_speed": training_speed_section, "soak": soak_section,
-            "peer_accuracy": peer_accuracy_section}
+            "peer_accuracy": peer_accuracy_section, "export_formats": export_formats_section}
 
 
 def render(results):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every benchmark, then render benchmarks/results/README.md. Takes about 12 minutes on 2 cores.
 # Run it on a quiet machine: anything else using the CPU lowers every figure.
-# Usage: bash benchmarks/run_all.sh [MODEL_DIR]   (default: models/default; PYTHON=... picks the interpreter)
+# Usage: [DATA=fer2013.csv.gz] bash benchmarks/run_all.sh [MODEL_DIR]   (default: models/default; PYTHON=... picks the interpreter)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -15,4 +15,8 @@ fi
 "$PYTHON" benchmarks/web_viewers.py --model "$MODEL"
 "$PYTHON" benchmarks/training_speed.py
 "$PYTHON" benchmarks/soak.py --model "$MODEL"
+if [ -n "${DATA:-}" ]; then  # the FER-2013 CSV: DATA=fer2013.csv.gz bash benchmarks/run_all.sh
+  "$PYTHON" benchmarks/peer_accuracy.py --data "$DATA"
+  "$PYTHON" benchmarks/export_formats.py --model "$MODEL" --data "$DATA"
+fi
 "$PYTHON" benchmarks/report.py

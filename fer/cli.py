@@ -25,6 +25,7 @@ COMMANDS = {
     "explain": "fer.commands.explain",
     "compare": "fer.commands.compare",
     "export": "fer.commands.export",
+    "calibrate": "fer.commands.calibrate",
 }
 """Subcommand name -> module implementing it."""
 

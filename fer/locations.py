@@ -15,6 +15,8 @@ ARCHITECTURE_FILE = "model.json"
 WEIGHTS_FILE = "model.weights.h5"
 METADATA_FILE = "metadata.json"
 METRICS_FILE = "metrics.json"
+LITERT_FILE = "model.tflite"
+"""The float32 LiteRT export a model directory may ship, tied to the weights by their hash."""
 
 
 def model_dir_problem(directory):

@@ -35,10 +35,10 @@ def untrained_model_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def finished(untrained_model_dir, tmp_path_factory):
+def finished(untrained_model_dir, tiny_model_dir, tmp_path_factory):
     """Start every benchmark at once; ``finished(name)`` waits for one and returns its results JSON."""
     output = tmp_path_factory.mktemp("bench_results")
-    model = str(untrained_model_dir)
+    model, trained_model_dir = str(untrained_model_dir), tiny_model_dir
     commands = {
         "live_pipeline": ["--model", model, "--frames", str(FRAMES), "--warmup", "1", "--faces", "1", "2",
                           "--peer-modes", *(["tflite"] if HAS_PEER else [])],
@@ -48,6 +48,8 @@ def finished(untrained_model_dir, tmp_path_factory):
         "soak": ["--model", model, "--phase-seconds", "1", "--crowd", "4", "--max-viewers", "2", "--bursts", "1",
                  "--burst-size", "2"],
     }
+    commands["export_formats"] = ["--model", str(trained_model_dir), "--data", str(SAMPLE_CSV),
+                                  "--representative", "20"]
     if HAS_PEER:
         commands["peer_accuracy"] = ["--data", str(SAMPLE_CSV)]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
@@ -161,13 +163,25 @@ def test_soak_goes_through_every_phase_and_the_server_keeps_its_promises(finishe
     assert figures["shutdown_seconds"] is not None and figures["shutdown_seconds"] < 10
 
 
+def test_export_formats_checks_every_format_against_keras(finished):
+    results = finished("export_formats")
+    check_common_keys(results, "export_formats")
+    runs = {run["format"]: run for run in results["runs"]}
+    assert list(runs) == ["litert", "litert-int8", "savedmodel", "onnx"]
+    for fmt in ("litert", "savedmodel", "onnx"):
+        assert runs[fmt]["top_emotion_agreement"] == 1.0 and runs[fmt]["exit_status"] == 0
+    assert runs["litert-int8"]["bytes"] < runs["litert"]["bytes"]
+    assert all(run["faces"] == 35 and run["ms_per_face"] > 0 for run in results["runs"])
+
+
 def test_report_renders_every_result(finished):
-    for name in ("live_pipeline", "web_viewers", "training_speed", "soak") + (("peer_accuracy",) if HAS_PEER else ()):
+    for name in ("live_pipeline", "web_viewers", "training_speed", "soak", "export_formats") + (("peer_accuracy",) if HAS_PEER else ()):
         finished(name)
     subprocess.run([sys.executable, str(BENCHMARKS / "report.py"), "--results", str(finished.folder)],
                    cwd=ROOT, check=True, capture_output=True, timeout=60)
     report = (finished.folder / "README.md").read_text()
-    for heading in ("## Machine", "## Live pipeline", "## Web viewers", "## Training speed", "## Soak"):
+    for heading in ("## Machine", "## Live pipeline", "## Web viewers", "## Training speed", "## Soak",
+                    "## Export formats"):
         assert heading in report
     assert not HAS_PEER or "| fer-pypi 25.10.3 (keras) | face + mirror |" in report
     assert "| ours | 2 |" in report and "| ImageDataGenerator |" in report

@@ -27,7 +27,7 @@ def test_litert_scores_equal_keras_scores_for_every_batch_size(model):
 
 
 def test_litert_results_are_copies_not_the_reused_buffer(model):
-    litert = LiteRTScorer(model, threads=1)
+    litert = LiteRTScorer.exported(model, threads=1)
     first = litert(FACES[:2])
     kept = first.copy()
     litert(FACES[2:4])

@@ -77,13 +77,18 @@ def test_init_from_starts_from_a_model_directory(tiny_model_dir, sample_csv, tmp
     for a, b in zip(fresh.get_weights(), start.model.get_weights()):
         np.testing.assert_array_equal(a, b)
 
-    # A whole run from it: with a vanishing learning rate the trained weights stay the start's.
+    # A whole run from it: with a vanishing learning rate the trained weights stay the start's, but for
+    # the temperature the run's own calibration folds into the output layer.
     output = train(tiny_config(sample_csv, tmp_path / "run", init_from=str(tiny_model_dir), learning_rate=1e-12,
                                warmup_epochs=0, weight_decay=0))
     tuned = load_model(output)
     assert tuned.labels == start.labels
+    temperature = json.loads((output / "metadata.json").read_text())["calibration"]["fitted_temperature"]
+    output_weights = {weight.path for weight in tuned.model.layers[-1].weights}
     for a, b in zip(tuned.model.trainable_weights, start.model.trainable_weights):
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b), atol=1e-6)
+        scale = temperature if a.path in output_weights else 1.0
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(a) * scale, keras.ops.convert_to_numpy(b),
+                                   atol=1e-6, rtol=1e-5)
     started = json.loads((output / "metadata.json").read_text())["initialised_from"]
     assert started["directory"] == str(tiny_model_dir) and started["epochs_trained"] == 1
     assert f"Started from the weights of `{tiny_model_dir}` after 1 epoch (" in (output / "report.md").read_text()

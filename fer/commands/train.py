@@ -74,8 +74,9 @@ def add_arguments(parser):
                            "without it they train from scratch)")
     optimiser.add_argument("--init-from", metavar="MODEL_DIR", help="start from the weights of a model directory "
                            "of the same architecture and labels (fine-tune, or train a finished model on)")
-    optimiser.add_argument("--devices", help="comma-separated devices to train on data-parallel, e.g. "
-                           "/gpu:0,/gpu:1 [default: every GPU when several are visible]")
+    optimiser.add_argument("--devices", help="comma-separated devices to train on data-parallel, in the "
+                           "backend's names: /gpu:0,/gpu:1 under TensorFlow, gpu:0,gpu:1 or cpu:0,cpu:1 "
+                           "under JAX [default: every GPU (JAX: every device) when several are visible]")
     studies = parser.add_argument_group("studies (instead of one training run)")
     studies.add_argument("--folds", type=int, metavar="K", help="stratified K-fold cross-validation on the "
                          "training data: K models in fold_1..fold_K and a crossval.md summary")

@@ -1,8 +1,9 @@
 """Score batches of faces with a trained Keras model as fast as a CPU allows.
 
 For a handful of 48 x 48 faces, the cost of a model call on a CPU is mostly per-call overhead
-and small convolutions. :class:`LiteRTScorer` exports the model once, in memory at start-up,
-to LiteRT (TensorFlow Lite) in float32, and runs it with the XNNPACK kernels: for two faces of
+and small convolutions. :class:`LiteRTScorer` runs the model's LiteRT (TensorFlow Lite) float32
+file with the XNNPACK kernels: the one a model directory ships when it matches the weights, or
+an export made in memory at start-up. For two faces of
 the default model that is about 1.3 ms against 2.5 to 5 ms for Keras's compiled
 ``predict_on_batch``, with scores equal to about 1e-7. :class:`KerasScorer` is the plain
 Keras call, for backends LiteRT cannot export from.
@@ -44,23 +45,29 @@ class KerasScorer:
 
 
 class LiteRTScorer:
-    """Scores from the model exported to LiteRT and run by its interpreter (XNNPACK on CPUs)."""
+    """Scores from a LiteRT file run by its interpreter (XNNPACK on CPUs)."""
 
     engine = "litert"
 
-    def __init__(self, model, threads=None):
-        """Export ``model`` (TensorFlow backend) and load the interpreter; takes a second or two."""
+    def __init__(self, path, threads=None):
+        """Load the ``.tflite`` file at ``path`` into an interpreter."""
         from ai_edge_litert.interpreter import Interpreter
 
+        self._interpreter = Interpreter(model_path=str(path), num_threads=threads or default_threads())
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        self._output = self._interpreter.get_output_details()[0]["index"]
+        self._batch_size = None
+
+    @classmethod
+    def exported(cls, model, threads=None):
+        """Export ``model`` (TensorFlow backend) in memory and load it; takes a second or two."""
         started = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="fer-litert-") as folder:
             path = pathlib.Path(folder) / "model.tflite"
             model.export(path, format="litert", verbose=False)
-            self._interpreter = Interpreter(model_path=str(path), num_threads=threads or default_threads())
-        self._input = self._interpreter.get_input_details()[0]["index"]
-        self._output = self._interpreter.get_output_details()[0]["index"]
-        self._batch_size = None
+            scorer = cls(path, threads)
         log.info("model exported to LiteRT in %.1f s", time.perf_counter() - started)
+        return scorer
 
     def __call__(self, batch):
         """Probabilities for a float32 ``N x size x size x 1`` batch (not thread-safe: callers take turns)."""
@@ -73,11 +80,17 @@ class LiteRTScorer:
         return np.array(self._interpreter.get_tensor(self._output), np.float32)  # a copy: the buffer is reused
 
 
-def make_scorer(model, engine="litert"):
-    """A scorer for ``model``: ``litert`` where the Keras backend can export to it, else ``keras``."""
+def make_scorer(model, engine="litert", litert_file=None):
+    """A scorer for ``model``: ``litert`` where it can (``litert_file``, the model's own export, when
+    given; else an export made now, which needs the TensorFlow backend), else ``keras``."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; use {' or '.join(ENGINES)}")
-    if engine == "litert" and keras.backend.backend() != "tensorflow":
+    if engine == "keras":
+        return KerasScorer(model)
+    if litert_file is not None:
+        log.info("scoring with %s", litert_file)
+        return LiteRTScorer(litert_file)
+    if keras.backend.backend() != "tensorflow":
         log.info("the %s backend cannot export to LiteRT: scoring with Keras", keras.backend.backend())
-        engine = "keras"
-    return LiteRTScorer(model) if engine == "litert" else KerasScorer(model)
+        return KerasScorer(model)
+    return LiteRTScorer.exported(model)

@@ -12,6 +12,7 @@ import threading
 
 import numpy as np
 
+from ..deployment.bundle import bundled_litert
 from ..locations import DEFAULT_MODEL_DIR
 from ..preprocessing import faces_to_batch, to_gray
 from ..training.artifacts import load_model
@@ -53,7 +54,7 @@ class EmotionRecognizer:
         self.model_dir = loaded.directory
         self.labels = tuple(loaded.labels)
         self.input_size = loaded.input_size
-        self.scorer = make_scorer(self.model)
+        self.scorer = make_scorer(self.model, litert_file=bundled_litert(loaded.directory))
         self.detector = detector if detector is not None else FaceDetector()
         self.model_calls = 0
         # The LiteRT interpreter and OpenCV's cascade keep per-call state: one thread at a time

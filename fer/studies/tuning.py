@@ -22,7 +22,8 @@ import pandas as pd
 from ..training import artifacts
 from ..training.data import Dataset, load_dataset
 from ..training.models import builder_options
-from ..training.trainer import build_compiled_model, distribution_strategy, fit_model
+from ..training.trainer import (build_compiled_model, distribution_strategy, fit_model, replica_count,
+                                strategy_scope)
 
 log = logging.getLogger(__name__)
 
@@ -59,22 +60,29 @@ def trial_config(base, hp, epochs):
 
 
 class TrialModel(keras_tuner.HyperModel):
-    """Builds and trains one trial's model on the train split, validating on the validation split."""
+    """Builds and trains one trial's model on the train split, validating on the validation split.
 
-    def __init__(self, base, epochs, dataset):
+    Both happen inside ``strategy``'s scope (see :func:`fer.training.trainer.distribution_strategy`),
+    not the tuner's: it keeps a JAX distribution only while building, and each trial's
+    ``clear_session`` forgets one set around the whole search.
+    """
+
+    def __init__(self, base, epochs, dataset, strategy=None):
         super().__init__(name="fer")
-        self.base, self.epochs, self.dataset = base, epochs, dataset
+        self.base, self.epochs, self.dataset, self.strategy = base, epochs, dataset, strategy
 
     def build(self, hp):
         """The compiled model of the trial ``hp`` describes."""
         config = trial_config(self.base, hp, self.epochs)
         keras.utils.set_random_seed(config.seed)  # every trial starts from the same seed
         steps_per_epoch = int(np.ceil(len(self.dataset.train) / config.batch_size))
-        return build_compiled_model(config, self.dataset, steps_per_epoch)
+        with strategy_scope(self.strategy):
+            return build_compiled_model(config, self.dataset, steps_per_epoch)
 
     def fit(self, hp, model, *args, callbacks=(), **kwargs):
         """Train ``model`` with the trial's augmentation; validation is scored as the trainer does."""
-        return fit_model(trial_config(self.base, hp, self.epochs), model, self.dataset, callbacks, **kwargs)
+        with strategy_scope(self.strategy):
+            return fit_model(trial_config(self.base, hp, self.epochs), model, self.dataset, callbacks, **kwargs)
 
 
 def without_test(dataset):
@@ -85,11 +93,13 @@ def without_test(dataset):
 
 def build_tuner(config, dataset, trials, tune_epochs):
     """A seeded random search over :func:`trial_config`, keeping its files in ``output/tuner``."""
+    strategy = distribution_strategy(config.devices)
+    if strategy is not None:
+        log.info("trials train data-parallel on %d devices", replica_count(strategy))
     return keras_tuner.RandomSearch(
-        TrialModel(config, tune_epochs, dataset), objective=keras_tuner.Objective(OBJECTIVE, "max"),
+        TrialModel(config, tune_epochs, dataset, strategy), objective=keras_tuner.Objective(OBJECTIVE, "max"),
         max_trials=trials, seed=config.seed + 1,  # KerasTuner takes seed 0 for "no seed"
-        directory=str(config.output), project_name=TUNER_DIR,
-        distribution_strategy=distribution_strategy(config.devices))
+        directory=str(config.output), project_name=TUNER_DIR)
 
 
 def tune(config, trials=10, tune_epochs=5):

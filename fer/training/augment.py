@@ -78,11 +78,16 @@ def mix(mixer, faces, targets):
     return mixed["images"], mixed["labels"]
 
 
-def training_batches(images, labels, num_classes, batch_size, augmenter=None, shuffle=False, seed=0, mixer=None):
-    """Batches of (float faces 0-255, one-hot labels) for ``model.fit`` on the active backend."""
+def training_batches(images, labels, num_classes, batch_size, augmenter=None, shuffle=False, seed=0, mixer=None,
+                     batch_multiple=1):
+    """Batches of (float faces 0-255, one-hot labels) for ``model.fit`` on the active backend.
+
+    ``batch_multiple`` only reaches :class:`FaceBatches`: TensorFlow splits uneven batches itself.
+    """
     if keras.backend.backend() == "tensorflow":
         return make_dataset(images, labels, num_classes, batch_size, augmenter, shuffle, seed, mixer)
-    return FaceBatches(images, labels, num_classes, batch_size, augmenter, shuffle, seed, mixer=mixer)
+    return FaceBatches(images, labels, num_classes, batch_size, augmenter, shuffle, seed, mixer=mixer,
+                       batch_multiple=batch_multiple)
 
 
 def make_dataset(images, labels, num_classes, batch_size, augmenter=None, shuffle=False, seed=0, mixer=None):
@@ -115,10 +120,13 @@ class FaceBatches(keras.utils.PyDataset):
     ``block_faces`` faces, several batches at once: each eager call has a fixed cost whatever
     its size (about 50 ms under JAX on a two-core CPU), which batch by batch would bound
     training near 1,000 faces/s.
+
+    Under JAX's data-parallel distribution every batch must split evenly over the devices: with
+    ``batch_multiple`` (their count) the last batch leaves out the few faces over, others each epoch.
     """
 
     def __init__(self, images, labels, num_classes, batch_size, augmenter=None, shuffle=False, seed=0,
-                 block_faces=4096, mixer=None):
+                 block_faces=4096, mixer=None, batch_multiple=1):
         super().__init__()
         self.images = images
         self.targets = np.eye(num_classes, dtype=np.float32)[labels]
@@ -129,10 +137,11 @@ class FaceBatches(keras.utils.PyDataset):
         self.shuffle = shuffle
         self._random = np.random.default_rng(seed)
         self._order = np.arange(len(labels))
+        self.faces_per_epoch = len(labels) - len(labels) % batch_size % batch_multiple
         self.on_epoch_end()
 
     def __len__(self):
-        return math.ceil(len(self._order) / self.batch_size)
+        return math.ceil(self.faces_per_epoch / self.batch_size)
 
     def __getitem__(self, index):
         block, batch = divmod(index, self.batches_per_block)
@@ -144,7 +153,7 @@ class FaceBatches(keras.utils.PyDataset):
 
     def _block(self, block):
         size = self.batches_per_block * self.batch_size
-        rows = self._order[block * size:(block + 1) * size]
+        rows = self._order[:self.faces_per_epoch][block * size:(block + 1) * size]
         faces = self.images[rows].astype(np.float32)
         if self.augmenter is not None:
             faces = keras.ops.clip(self.augmenter(faces, training=True), 0.0, 255.0)

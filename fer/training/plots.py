@@ -178,3 +178,21 @@ def plot_explanation(explanations, labels, path):
         for axis in row[1 + len(explanation.maps):-1]:
             axis.set_visible(False)
     return _save(figure, path)
+
+
+def plot_reliability(summary, path):
+    """Reliability diagram: accuracy against confidence per bin, before and after calibration."""
+    figure, axis = _subplots(figsize=(5.5, 5))
+    axis.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfectly calibrated")
+    for key, name in (("before", "before"), ("after", "after")):
+        rows = summary[f"reliability_{key}"]
+        axis.plot([row["confidence"] for row in rows], [row["accuracy"] for row in rows], marker="o",
+                  label=f"{name}: ECE {summary[f'ece_{key}']:.3f}")
+    axis.set_xlim(0, 1)
+    axis.set_ylim(0, 1)
+    axis.set_xlabel("confidence (top score)")
+    axis.set_ylabel("accuracy")
+    axis.set_title(f"reliability, {summary['faces']} faces")
+    axis.grid(alpha=0.3)
+    axis.legend(loc="upper left")
+    return _save(figure, path)

@@ -14,6 +14,8 @@ from .evaluation import evaluate_split
 log = logging.getLogger(__name__)
 
 REPORT_FILE = "report.md"
+RELIABILITY_FILE = "reliability.png"
+CALIBRATION_HEADING = "## Calibration"
 
 
 TTA_SUFFIXES = {"none": "", "flip": "_tta", "tencrop": "_tencrop"}
@@ -80,10 +82,15 @@ def _per_class_table(split_metrics):
     return markdown_table(["class", "precision", "recall", "F1", "support"], rows)
 
 
-def write_report(directory, model, dataset, history, metadata):
-    """Write ``metrics.json``, the plots and ``report.md`` into a model directory."""
+def write_report(directory, model, dataset, history, metadata, calibrated=None):
+    """Write ``metrics.json``, the plots and ``report.md`` into a model directory.
+
+    ``calibrated``: the figures of :func:`fer.training.calibration.calibrate`, when it ran.
+    """
     directory = pathlib.Path(directory)
     metrics = compute_metrics(model, dataset)
+    if calibrated:
+        metrics["calibration"] = calibrated
     artifacts.write_json(directory / artifacts.METRICS_FILE, metrics)
     figures = write_plots(directory, dataset, history, metrics)
     settings = metadata["training"]
@@ -103,6 +110,7 @@ def write_report(directory, model, dataset, history, metadata):
         "",
         _per_class_table(metrics["test"]),
         "",
+        *(calibration_section(directory, calibrated) if calibrated else []),
         "## Settings",
         "",
         "```",
@@ -111,6 +119,44 @@ def write_report(directory, model, dataset, history, metadata):
     ]
     _finish_report(directory, lines, figures, metrics)
     return metrics
+
+
+def calibration_section(directory, calibrated):
+    """The report's lines on calibration; draws the reliability diagram into ``directory``."""
+    validation = calibrated["validation"]
+    rows = [("validation, cross-fitted", validation)]
+    if "test" in calibrated:
+        rows.append(("test", calibrated["test"]))
+    table = markdown_table(["faces", "ECE before", "ECE after", "NLL before", "NLL after", "mean confidence",
+                            "accuracy"],
+                           [(f"{name} ({part['faces']})", f"{part['ece_before']:.4f}", f"{part['ece_after']:.4f}",
+                             f"{part['nll_before']:.4f}", f"{part['nll_after']:.4f}",
+                             f"{part['mean_confidence_before']:.3f} -> {part['mean_confidence_after']:.3f}",
+                             f"{part['accuracy']:.4f}") for name, part in rows])
+    plot = plots.plot_reliability(rows[-1][1], pathlib.Path(directory) / RELIABILITY_FILE)
+    return [CALIBRATION_HEADING, "",
+            f"The output layer's logits are divided by a temperature of {calibrated['temperature']:.3f}, fitted "
+            f"on the validation faces (expected calibration error over {validation['bins']} confidence bins; "
+            "cross-fitted: each half of the faces scored with the temperature fitted on the other half).",
+            "", table, "", f"![reliability diagram]({plot.name})", ""]
+
+
+def update_calibration_section(directory, calibrated):
+    """Replace (or add, before the settings) the calibration section of a model directory's report."""
+    path = pathlib.Path(directory) / REPORT_FILE
+    if not path.is_file():
+        return
+    text, section = path.read_text(), "\n".join(calibration_section(directory, calibrated)) + "\n"
+    if CALIBRATION_HEADING + "\n" in text:
+        start = text.index(CALIBRATION_HEADING + "\n")
+        end = text.find("\n## ", start + 1)
+        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
+    elif "\n## Settings\n" in text:
+        at = text.index("\n## Settings\n") + 1
+        text = text[:at] + section + text[at:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text)
 
 
 def _speed_note(metadata):

@@ -19,7 +19,8 @@ import pandas as pd
 from sklearn.utils.class_weight import compute_class_weight
 
 from ..labels import EMOTIONS
-from . import artifacts
+from ..deployment.bundle import bundle_litert
+from . import artifacts, calibration
 from .augment import AugmentConfig, build_augmenter, build_mixer, training_batches
 from .data import load_dataset
 from .models import DEFAULT_MODEL, build_model
@@ -121,7 +122,16 @@ def class_weights(labels, num_classes, mode):
 
 
 def distribution_strategy(devices=()):
-    """A ``MirroredStrategy`` over ``devices`` or over several visible GPUs, else ``None``."""
+    """How to train data-parallel over ``devices``, or over every device when several are visible; else ``None``.
+
+    TensorFlow gets a ``MirroredStrategy`` (devices like ``/gpu:0``), JAX a Keras ``DataParallel``
+    distribution (devices like ``gpu:0``). Build and train the model inside :func:`strategy_scope`.
+    """
+    if keras.backend.backend() == "jax":
+        if devices or len(keras.distribution.list_devices()) > 1:
+            names = [name.lstrip("/").lower() for name in devices]  # TensorFlow's /GPU:0 is JAX's gpu:0
+            return keras.distribution.DataParallel(devices=names or None)  # None: every device
+        return None
     if keras.backend.backend() != "tensorflow":
         return None
     import tensorflow as tf
@@ -131,6 +141,20 @@ def distribution_strategy(devices=()):
     if len(tf.config.list_logical_devices("GPU")) > 1:
         return tf.distribute.MirroredStrategy()
     return None
+
+
+def strategy_scope(strategy):
+    """The context to build and train in under ``strategy``; leaving it restores what was set before."""
+    return strategy.scope() if strategy is not None else contextlib.nullcontext()
+
+
+def replica_count(strategy):
+    """How many devices ``strategy`` splits each batch over (1 for ``None``)."""
+    if strategy is None:
+        return 1
+    if hasattr(strategy, "num_replicas_in_sync"):  # a TensorFlow strategy
+        return strategy.num_replicas_in_sync
+    return strategy.num_model_replicas  # a Keras distribution
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -171,18 +195,20 @@ class ValidationScores(keras.callbacks.Callback):
     """Scores the validation faces after each epoch into ``val_accuracy`` and ``val_loss``.
 
     ``predict`` does it instead of fit's own validation, which fails under a data-parallel
-    strategy when the last batch does not split evenly across the replicas.
+    strategy when the last batch does not split evenly across the replicas. JAX's predict fails
+    so too: there the faces are padded to a multiple of ``replicas`` and the padding's scores dropped.
     """
 
-    def __init__(self, split, num_classes, batch_size):
+    def __init__(self, split, num_classes, batch_size, replicas=1):
         super().__init__()
-        self.images = split.images.astype(np.float32)
+        padding = [(0, -len(split.images) % replicas)] + [(0, 0)] * (split.images.ndim - 1)
+        self.images = np.pad(split.images.astype(np.float32), padding)
         self.labels = split.labels
         self.targets = np.eye(num_classes, dtype=np.float32)[split.labels]
         self.batch_size = batch_size
 
     def on_epoch_end(self, epoch, logs=None):
-        scores = self.model.predict(self.images, batch_size=self.batch_size, verbose=0)
+        scores = self.model.predict(self.images, batch_size=self.batch_size, verbose=0)[:len(self.labels)]
         logs["val_loss"] = float(keras.ops.convert_to_numpy(self.model.loss(self.targets, scores)))
         logs["val_accuracy"] = float(np.mean(scores.argmax(axis=1) == self.labels))
 
@@ -281,13 +307,23 @@ def initialise_from(model, directory, labels):
 def fit_model(config, model, dataset, callbacks=(), **fit_options):
     """Train ``model`` on augmented training batches, scoring validation after each epoch.
 
-    The validation scores reach the epoch's logs before any of ``callbacks`` reads them.
+    The validation scores reach the epoch's logs before any of ``callbacks`` reads them. Under
+    JAX's data-parallel distribution every batch must split evenly over its devices: the batch
+    size must, and the last batch leaves out the few faces over (others each epoch).
     """
     num_classes = len(dataset.labels)
+    replicas = replica_count(keras.distribution.distribution())  # JAX's; a MirroredStrategy splits any batch
+    if config.batch_size % replicas:
+        raise ValueError(f"batch size {config.batch_size} does not split evenly over {replicas} devices; "
+                         f"use a multiple of {replicas}")
+    left_out = len(dataset.train) % config.batch_size % replicas
+    if left_out:
+        log.info("each epoch leaves out %d of its shuffled training faces so that the last batch splits "
+                 "evenly over %d devices", left_out, replicas)
     train_data = training_batches(dataset.train.images, dataset.train.labels, num_classes, config.batch_size,
                                   build_augmenter(config.augment, seed=config.seed), shuffle=True, seed=config.seed,
-                                  mixer=build_mixer(config.augment, seed=config.seed))
-    scores = ValidationScores(dataset.validation, num_classes, config.batch_size * 4)
+                                  mixer=build_mixer(config.augment, seed=config.seed), batch_multiple=replicas)
+    scores = ValidationScores(dataset.validation, num_classes, config.batch_size * 4, replicas)
     return model.fit(train_data, epochs=config.epochs, callbacks=[scores, *callbacks], shuffle=False,  # the batches shuffle
                      class_weight=class_weights(dataset.train.labels, num_classes, config.class_weights),
                      **fit_options)
@@ -313,16 +349,16 @@ def train(config, resume=False, dataset=None, time_limit=None):
     steps_per_epoch = int(np.ceil(len(dataset.train) / config.batch_size))
     strategy = distribution_strategy(config.devices)
     if strategy is not None:
-        log.info("training data-parallel on %d devices", strategy.num_replicas_in_sync)
+        log.info("training data-parallel on %d devices", replica_count(strategy))
     precision = resolve_precision(config.precision)
-    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+    with strategy_scope(strategy):  # JAX's distribution must hold while fitting too
         model = build_compiled_model(config, dataset, steps_per_epoch, initialise=not checkpointed,
                                      precision=precision)
-    log.info("%s: %d parameters, training in %s", model.name, model.count_params(), precision)
-    output.mkdir(parents=True, exist_ok=True)  # only now: a run that fails on its input leaves nothing behind
-    artifacts.write_json(output / CONFIG_FILE, config.to_dict())
-    fit_model(config, model, dataset, _callbacks(config, output, resume, len(dataset.train), time_limit),
-              verbose=1 if sys.stdout.isatty() else 2)
+        log.info("%s: %d parameters, training in %s", model.name, model.count_params(), precision)
+        output.mkdir(parents=True, exist_ok=True)  # only now: a run that fails on its input leaves nothing behind
+        artifacts.write_json(output / CONFIG_FILE, config.to_dict())
+        fit_model(config, model, dataset, _callbacks(config, output, resume, len(dataset.train), time_limit),
+                  verbose=1 if sys.stdout.isatty() else 2)
     return finish_run(config, model, dataset, precision)
 
 
@@ -362,6 +398,7 @@ def finish_run(config, model, dataset, precision="float32"):
     if (output / BEST_WEIGHTS_FILE).is_file():
         model.load_weights(output / BEST_WEIGHTS_FILE)
     model = float32_twin(config, model, dataset)
+    calibrated = calibrate_run(model, dataset)
     history = read_history(output)
     seconds = float(history["epoch_seconds"].sum()) if "epoch_seconds" in history else None
     metadata = {
@@ -377,6 +414,17 @@ def finish_run(config, model, dataset, precision="float32"):
     }
     if config.init_from:
         metadata["initialised_from"] = starting_point(config.init_from)
+    if calibrated:
+        metadata["calibration"] = calibration.brief(calibrated)
     artifacts.save_model_dir(model, output, dataset.labels, metadata)
-    write_report(output, model, dataset, history, metadata)
+    bundle_litert(model, output)
+    write_report(output, model, dataset, history, metadata, calibrated)
     return output
+
+
+def calibrate_run(model, dataset):
+    """Fold a temperature fitted on the validation faces into ``model``; its figures, or None."""
+    if not len(dataset.validation):
+        log.info("no validation faces: the model is not calibrated")
+        return None
+    return calibration.calibrate(model, dataset.validation, None if dataset.test_is_validation else dataset.test)
