@@ -82,7 +82,7 @@ def test_the_page_shows_the_live_stream_and_the_emotion_of_each_face(page, base_
     page.wait_for_function("document.querySelectorAll('#faces li.face').length === 2")
     assert page.inner_text("#stream-state").lower() == "live"
     names = [name.strip().lower() for name in page.locator("#faces li.face").all_inner_texts()]
-    assert all(re.match(r"(angry|disgust|fear|happy|sad|surprise|neutral)\b", name) for name in names)
+    assert all(re.match(r"(angry|disgust|fear|happy|sad|surprise|neutral)\b", name) for name in names), names
     frames = page.evaluate("[document.getElementById('stream').dataset.frame, "
                            "document.getElementById('faces').dataset.frame]")
     assert frames[0] == frames[1] and int(frames[0]) > 0, "the list should describe the frame on screen"

@@ -83,3 +83,18 @@ def test_calibrate_command_changes_confidences_not_predictions(tiny_model_dir, s
     from fer.deployment.bundle import bundled_litert
 
     assert bundled_litert(directory) is not None  # the shipped LiteRT file follows the new weights
+
+
+def test_calibrating_on_the_validation_faces_rescores_them_in_metrics_and_report(tiny_model_dir, sample_csv,
+                                                                                 tmp_path):
+    from fer.training.reporting import _metrics_table
+
+    directory = shutil.copytree(tiny_model_dir, tmp_path / "model")
+    before = json.loads((directory / "metrics.json").read_text())
+    assert main(["calibrate", "--model", str(directory), "--data", str(sample_csv)]) == 0
+    after = json.loads((directory / "metrics.json").read_text())
+    assert after["validation"]["accuracy"] == before["validation"]["accuracy"]  # a single pass keeps its answers
+    assert after["test"] == before["test"]  # PrivateTest faces were not scored again
+    assert after["calibration"]["fitted_on"]["usage"] == "validation"
+    report = (directory / "report.md").read_text()
+    assert _metrics_table(after) in report

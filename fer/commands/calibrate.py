@@ -27,7 +27,7 @@ def run(args):
     from ..locations import LITERT_FILE, METADATA_FILE, METRICS_FILE, WEIGHTS_FILE
     from ..training import artifacts, calibration
     from ..training.data import load_split
-    from ..training.reporting import update_calibration_section
+    from ..training.reporting import update_calibration_section, update_metrics_table
 
     directory = pathlib.Path(args.model)
     loaded = artifacts.load_model(directory)
@@ -42,10 +42,12 @@ def run(args):
     metadata["calibration"] = calibration.brief(figures)
     artifacts.write_json(metadata_path, metadata)
     if metrics_path.is_file():
-        metrics = artifacts.read_json(metrics_path)
+        before = artifacts.read_json(metrics_path)
+        metrics = dict(before)
         if args.usage in ("validation", "PublicTest"):
             metrics.update(rescored(loaded, split, metrics.get("test_is_validation", False), args.batch_size))
         artifacts.write_json(metrics_path, {**metrics, "calibration": figures})
+        update_metrics_table(directory, before, metrics)
     update_calibration_section(directory, figures)
     if (directory / LITERT_FILE).is_file():
         bundle_litert(loaded.model, directory)

@@ -141,6 +141,18 @@ def calibration_section(directory, calibrated):
             "", table, "", f"![reliability diagram]({plot.name})", ""]
 
 
+def update_metrics_table(directory, before, after):
+    """Replace the table of ``before``'s figures in a model directory's report with ``after``'s."""
+    path = pathlib.Path(directory) / REPORT_FILE
+    if not path.is_file():
+        return
+    text, old_table = path.read_text(), _metrics_table(before)
+    if old_table not in text:
+        log.warning("%s: its accuracy table is not the one metrics.json gives; left as it is", path)
+        return
+    path.write_text(text.replace(old_table, _metrics_table(after)))
+
+
 def update_calibration_section(directory, calibrated):
     """Replace (or add, before the settings) the calibration section of a model directory's report."""
     path = pathlib.Path(directory) / REPORT_FILE
