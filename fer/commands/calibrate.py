@@ -27,7 +27,7 @@ def run(args):
     from ..locations import LITERT_FILE, METADATA_FILE, METRICS_FILE, WEIGHTS_FILE
     from ..training import artifacts, calibration
     from ..training.data import load_split
-    from ..training.reporting import update_calibration_section, update_metrics_table
+    from ..training.reporting import scored_views, update_calibration_section, update_metrics_table
 
     directory = pathlib.Path(args.model)
     loaded = artifacts.load_model(directory)
@@ -45,7 +45,9 @@ def run(args):
         before = artifacts.read_json(metrics_path)
         metrics = dict(before)
         if args.usage in ("validation", "PublicTest"):
-            metrics.update(rescored(loaded, split, metrics.get("test_is_validation", False), args.batch_size))
+            # averaging calibrated views (flip, ten-crop) can turn a few faces; a single pass turns none
+            metrics.update(scored_views(loaded.model, split, loaded.labels, "validation",
+                                        metrics.get("test_is_validation", False), args.batch_size))
         artifacts.write_json(metrics_path, {**metrics, "calibration": figures})
         update_metrics_table(directory, before, metrics)
     update_calibration_section(directory, figures)
@@ -59,17 +61,3 @@ def run(args):
                      f"{part['accuracy']:.3f}\n")
     return 0
 
-
-def rescored(loaded, split, test_is_validation, batch_size):
-    """The validation entries of ``metrics.json`` scored anew: averaging calibrated views (flip,
-    ten-crop) can change a few predictions, though a single pass changes none."""
-    from ..training.evaluation import evaluate_split
-    from ..training.reporting import TTA_SUFFIXES
-
-    entries = {}
-    for tta, suffix in TTA_SUFFIXES.items():
-        entries["validation" + suffix] = evaluate_split(loaded.model, split, loaded.labels, tta=tta,
-                                                        batch_size=batch_size)
-        if test_is_validation:
-            entries["test" + suffix] = entries["validation" + suffix]
-    return entries

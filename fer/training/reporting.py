@@ -24,15 +24,23 @@ TTA_SUFFIXES = {"none": "", "flip": "_tta", "tencrop": "_tencrop"}
 
 def compute_metrics(model, dataset):
     """Validation and test metrics, single pass and with each test-time averaging."""
-    metrics = {}
-    for split_name in ("validation", "test"):
-        for tta, suffix in TTA_SUFFIXES.items():
-            key = split_name + suffix
-            if split_name == "test" and dataset.test_is_validation:  # the same faces: score them once
-                metrics[key] = copy.deepcopy(metrics["validation" + key[len("test"):]])
-            else:
-                metrics[key] = evaluate_split(model, dataset.split(split_name), dataset.labels, tta=tta)
+    metrics = scored_views(model, dataset.validation, dataset.labels, "validation", dataset.test_is_validation)
+    if not dataset.test_is_validation:
+        metrics.update(scored_views(model, dataset.test, dataset.labels, "test"))
     metrics["test_is_validation"] = dataset.test_is_validation
+    return metrics
+
+
+def scored_views(model, split, labels, name, also_test=False, batch_size=256):
+    """``{name, name_tta, name_tencrop}``: ``split`` scored in one pass and with each averaging.
+
+    ``also_test``: the split is the test split too (no PrivateTest rows), under the ``test`` keys.
+    """
+    metrics = {}
+    for tta, suffix in TTA_SUFFIXES.items():
+        metrics[name + suffix] = evaluate_split(model, split, labels, tta=tta, batch_size=batch_size)
+        if also_test:  # the same faces: scored once
+            metrics["test" + suffix] = copy.deepcopy(metrics[name + suffix])
     return metrics
 
 
