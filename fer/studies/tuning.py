@@ -22,8 +22,8 @@ import pandas as pd
 from ..training import artifacts
 from ..training.data import Dataset, load_dataset
 from ..training.models import builder_options
-from ..training.trainer import (build_compiled_model, distribution_strategy, fit_model, replica_count,
-                                strategy_scope)
+from ..training.devices import distribution_strategy, replica_count, strategy_scope
+from ..training.trainer import build_compiled_model, fit_model
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def trial_config(base, hp, epochs):
 class TrialModel(keras_tuner.HyperModel):
     """Builds and trains one trial's model on the train split, validating on the validation split.
 
-    Both happen inside ``strategy``'s scope (see :func:`fer.training.trainer.distribution_strategy`),
+    Both happen inside ``strategy``'s scope (see :func:`fer.training.devices.distribution_strategy`),
     not the tuner's: it keeps a JAX distribution only while building, and each trial's
     ``clear_session`` forgets one set around the whole search.
     """

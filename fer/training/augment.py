@@ -1,9 +1,18 @@
-"""On-the-fly training augmentation with Keras preprocessing layers.
+"""On-the-fly training augmentation, drawn afresh for every epoch and the same whenever re-run.
 
 Only the training split is augmented; validation and test faces reach the model untouched.
-On TensorFlow the batches come from ``tf.data``, augmented in parallel with the training step;
-on other backends (JAX on a GPU machine without TensorFlow) from :class:`FaceBatches`, which
-runs the same augmentation layers on the backend itself.
+:class:`FaceBatches` feeds ``model.fit`` on every backend. Each block of batches is augmented
+in two steps:
+
+1. flips and shifts by whole pixels, in numpy: a shifted face followed by a model's centre crop
+   is exactly an integer window of the face, as the published crop recipes cut them (no
+   resampling, no blur);
+2. Keras's random layers for rotation, zoom, brightness, contrast, erasing and MixUp, on the
+   backend itself (on the GPU under JAX).
+
+Every random choice comes from its own stream, derived from the run's seed, the epoch, the
+block and the transform: transforms never move together, and a run resumed at epoch ``k``
+trains on exactly the batches an uninterrupted run would (see :meth:`FaceBatches.set_epoch`).
 """
 
 import dataclasses
@@ -19,7 +28,7 @@ class AugmentConfig:
     """How strongly each transform perturbs a training face (0 turns it off)."""
 
     flip: bool = True
-    shift: float = 0.1        # fraction of the side, each way
+    shift: float = 0.1        # fraction of the side, each way, rounded down to whole pixels
     rotation: float = 10.0    # degrees, each way
     zoom: float = 0.1         # fraction, in and out
     brightness: float = 0.2   # fraction of the 0-255 range
@@ -35,39 +44,52 @@ class AugmentConfig:
             contrast=self.contrast * strength, erasing=min(1.0, self.erasing * strength),
             mixup=self.mixup * strength)
 
+    def shift_pixels(self, side):
+        """The largest shift, in whole pixels, of a face ``side`` pixels wide."""
+        return int(math.floor(self.shift * side + 1e-6))
+
 
 NO_AUGMENTATION = AugmentConfig(flip=False, shift=0, rotation=0, zoom=0, brightness=0, contrast=0, erasing=0,
                                 mixup=0)
 
 
-def build_augmenter(config, seed=None):
-    """A ``keras.Sequential`` of random layers for ``config``, or ``None`` when all are off."""
+def build_augmenter(config):
+    """A ``keras.Sequential`` of the resampling and photometric random layers, or ``None``.
+
+    Flips and shifts are not in it: :class:`FaceBatches` does them by whole pixels. The layers'
+    seeds are set for each block by :func:`reseed`.
+    """
     steps = []
-    if config.flip:
-        steps.append(layers.RandomFlip("horizontal", seed=seed))
     if config.rotation:
-        steps.append(layers.RandomRotation(config.rotation / 360.0, fill_mode="reflect", seed=seed))
+        steps.append(layers.RandomRotation(config.rotation / 360.0, fill_mode="reflect"))
     if config.zoom:
-        steps.append(layers.RandomZoom(config.zoom, fill_mode="reflect", seed=seed))
-    if config.shift:
-        steps.append(layers.RandomTranslation(config.shift, config.shift, fill_mode="reflect", seed=seed))
+        steps.append(layers.RandomZoom(config.zoom, fill_mode="reflect"))
     if config.brightness:
-        steps.append(layers.RandomBrightness(config.brightness, value_range=(0, 255), seed=seed))
+        steps.append(layers.RandomBrightness(config.brightness, value_range=(0, 255)))
     if config.contrast:
-        steps.append(layers.RandomContrast(config.contrast, value_range=(0, 255), seed=seed))
+        steps.append(layers.RandomContrast(config.contrast, value_range=(0, 255)))
     if config.erasing:
-        steps.append(layers.RandomErasing(factor=config.erasing, scale=(0.02, 0.2),
-                                          value_range=(0, 255), seed=seed))
+        steps.append(layers.RandomErasing(factor=config.erasing, scale=(0.02, 0.2), value_range=(0, 255)))
     return keras.Sequential(steps, name="augment") if steps else None
 
 
-def build_mixer(config, seed=None):
+def build_mixer(config):
     """Keras's ``MixUp`` layer for ``config.mixup``, or ``None`` when it is off.
 
     It blends each face with another of the same batch, and their one-hot labels alike, by a
     weight drawn from Beta(alpha, alpha): the labels become soft. Runs after the augmenter.
     """
-    return layers.MixUp(alpha=config.mixup, seed=seed) if config.mixup else None
+    return layers.MixUp(alpha=config.mixup) if config.mixup else None
+
+
+def reseed(layer, seed):
+    """Start every random stream of ``layer`` (a random layer or a ``Sequential`` of them) from ``seed``.
+
+    Each layer gets its own stream (``seed`` and its position), so no two transforms share draws.
+    """
+    parts = layer.layers if isinstance(layer, keras.Sequential) else [layer]
+    for position, part in enumerate(parts):
+        part.generator.state.assign(np.array([seed, position], dtype="uint32"))
 
 
 def mix(mixer, faces, targets):
@@ -78,70 +100,76 @@ def mix(mixer, faces, targets):
     return mixed["images"], mixed["labels"]
 
 
-def training_batches(images, labels, num_classes, batch_size, augmenter=None, shuffle=False, seed=0, mixer=None,
-                     batch_multiple=1):
-    """Batches of (float faces 0-255, one-hot labels) for ``model.fit`` on the active backend.
+def flip_faces(faces, random):
+    """Each face mirrored left to right with probability one half."""
+    mirrored = random.random(len(faces)) < 0.5
+    faces = faces.copy()
+    faces[mirrored] = faces[mirrored, :, ::-1]
+    return faces
 
-    ``batch_multiple`` only reaches :class:`FaceBatches`: TensorFlow splits uneven batches itself.
+
+def shift_faces(faces, max_pixels, random):
+    """Each face moved by whole pixels, up to ``max_pixels`` each way, borders reflected.
+
+    No pixel is resampled: under a model's centre crop that leaves out at least ``max_pixels`` a
+    side, every face becomes an integer window of the original.
     """
-    if keras.backend.backend() == "tensorflow":
-        return make_dataset(images, labels, num_classes, batch_size, augmenter, shuffle, seed, mixer)
-    return FaceBatches(images, labels, num_classes, batch_size, augmenter, shuffle, seed, mixer=mixer,
+    if not max_pixels:
+        return faces
+    count, height, width = faces.shape[:3]
+    down, right = (random.integers(-max_pixels, max_pixels + 1, count) for _ in range(2))
+    padded = np.pad(faces, ((0, 0), (max_pixels, max_pixels), (max_pixels, max_pixels), (0, 0)), mode="reflect")
+    rows = (max_pixels - down)[:, None] + np.arange(height)
+    columns = (max_pixels - right)[:, None] + np.arange(width)
+    return padded[np.arange(count)[:, None, None], rows[:, :, None], columns[:, None, :]]
+
+
+def training_batches(images, labels, num_classes, batch_size, augment=None, shuffle=False, seed=0,
+                     batch_multiple=1):
+    """Batches of (float faces 0-255, one-hot labels) for ``model.fit``, augmented as ``augment`` says."""
+    return FaceBatches(images, labels, num_classes, batch_size, augment, shuffle, seed,
                        batch_multiple=batch_multiple)
 
 
-def make_dataset(images, labels, num_classes, batch_size, augmenter=None, shuffle=False, seed=0, mixer=None):
-    """A batched, prefetched ``tf.data.Dataset`` of (float faces 0-255, one-hot labels).
-
-    Augmentation (and ``mixer``, which makes the labels soft) runs per batch on the CPU in
-    parallel with the training step.
-    """
-    import tensorflow as tf  # only this pipeline needs it: other backends train without it
-
-    dataset = tf.data.Dataset.from_tensor_slices((images, labels))
-    if shuffle:
-        dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size)
-
-    def to_model_input(faces, targets):
-        faces = tf.cast(faces, tf.float32)
-        if augmenter is not None:
-            faces = tf.clip_by_value(augmenter(faces, training=True), 0.0, 255.0)
-        return mix(mixer, faces, tf.one_hot(targets, num_classes))
-
-    dataset = dataset.map(to_model_input, num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.prefetch(tf.data.AUTOTUNE)
-
-
 class FaceBatches(keras.utils.PyDataset):
-    """Training batches without TensorFlow: (float faces 0-255, one-hot labels), reshuffled every epoch.
+    """Training batches: (float faces 0-255, one-hot labels), a new order and augmentation each epoch.
 
-    ``augmenter`` runs in the active backend (on the GPU under JAX) on blocks of about
-    ``block_faces`` faces, several batches at once: each eager call has a fixed cost whatever
-    its size (about 50 ms under JAX on a two-core CPU), which batch by batch would bound
-    training near 1,000 faces/s.
+    The epoch's randomness depends only on ``seed`` and the epoch's number, which
+    :meth:`set_epoch` sets (``model.fit`` does it through :class:`fer.training.callbacks.EpochSeeds`).
+
+    The random layers run on blocks of about ``block_faces`` faces, several batches at once:
+    each eager call has a fixed cost whatever its size (about 50 ms under JAX on a two-core
+    CPU), which batch by batch would bound training near 1,000 faces/s.
 
     Under JAX's data-parallel distribution every batch must split evenly over the devices: with
     ``batch_multiple`` (their count) the last batch leaves out the few faces over, others each epoch.
     """
 
-    def __init__(self, images, labels, num_classes, batch_size, augmenter=None, shuffle=False, seed=0,
-                 block_faces=4096, mixer=None, batch_multiple=1):
+    def __init__(self, images, labels, num_classes, batch_size, augment=None, shuffle=False, seed=0,
+                 block_faces=4096, batch_multiple=1):
         super().__init__()
         self.images = images
         self.targets = np.eye(num_classes, dtype=np.float32)[labels]
         self.batch_size = batch_size
         self.batches_per_block = max(1, block_faces // batch_size)
-        self.augmenter = augmenter
-        self.mixer = mixer
+        self.augment = augment or NO_AUGMENTATION
+        self.augmenter = build_augmenter(self.augment)
+        self.mixer = build_mixer(self.augment)
         self.shuffle = shuffle
-        self._random = np.random.default_rng(seed)
-        self._order = np.arange(len(labels))
+        self.seed = seed
         self.faces_per_epoch = len(labels) - len(labels) % batch_size % batch_multiple
-        self.on_epoch_end()
+        self.set_epoch(0)
 
     def __len__(self):
         return math.ceil(self.faces_per_epoch / self.batch_size)
+
+    def set_epoch(self, epoch):
+        """Draw epoch ``epoch``'s order of faces; its blocks are augmented when first asked for."""
+        self.epoch = epoch
+        self._block_index = None
+        self._order = np.arange(len(self.targets))
+        if self.shuffle:
+            np.random.default_rng([self.seed, epoch]).shuffle(self._order)
 
     def __getitem__(self, index):
         block, batch = divmod(index, self.batches_per_block)
@@ -155,12 +183,14 @@ class FaceBatches(keras.utils.PyDataset):
         size = self.batches_per_block * self.batch_size
         rows = self._order[:self.faces_per_epoch][block * size:(block + 1) * size]
         faces = self.images[rows].astype(np.float32)
+        flips, shifts, layer_seeds = np.random.default_rng([self.seed, self.epoch, block]).spawn(3)
+        if self.augment.flip:
+            faces = flip_faces(faces, flips)
+        faces = shift_faces(faces, self.augment.shift_pixels(faces.shape[1]), shifts)
+        seeds = layer_seeds.integers(0, 2**31, 2)
         if self.augmenter is not None:
+            reseed(self.augmenter, seeds[0])
             faces = keras.ops.clip(self.augmenter(faces, training=True), 0.0, 255.0)
+        if self.mixer is not None:
+            reseed(self.mixer, seeds[1])
         return mix(self.mixer, faces, self.targets[rows])
-
-    def on_epoch_end(self):
-        """Draw the next epoch's order of faces."""
-        self._block_index = None
-        if self.shuffle:
-            self._random.shuffle(self._order)

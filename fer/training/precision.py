@@ -1,9 +1,10 @@
 """Numeric precision of training: float32, or Keras mixed precision where the hardware gains.
 
 Mixed precision keeps the weights in float32 and computes in bfloat16 (or float16). It pays on
-CPUs with AMX tiles (Intel Sapphire Rapids and later: ``amx_bf16`` in ``/proc/cpuinfo``) and on
-GPUs with bfloat16 tensor cores (compute capability 8.0 and up); elsewhere it costs accuracy for
-nothing. Whatever trained, the written model is float32 (see :mod:`fer.training.trainer`).
+CPUs with AMX tiles (Intel Sapphire Rapids and later: ``amx_bf16`` in ``/proc/cpuinfo``), often
+on CPUs with AVX-512 bfloat16 instructions (AMD Zen 4 and later: ``avx512_bf16``; measured there),
+and on GPUs with bfloat16 tensor cores (compute capability 8.0 and up); elsewhere it costs
+accuracy for nothing. Whatever trained, the written model is float32 (see :mod:`fer.training.trainer`).
 """
 
 import contextlib
@@ -18,6 +19,8 @@ log = logging.getLogger(__name__)
 PRECISIONS = ("auto", "float32", "bfloat16", "float16")
 _POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
 _CPUINFO = pathlib.Path("/proc/cpuinfo")
+MIN_GAIN = 1.1
+"""How many times as fast bfloat16 must train to be chosen where it is measured."""
 
 
 def _cpuinfo_field(name):
@@ -35,9 +38,12 @@ def processor_name():
     return _cpuinfo_field("model name") or platform.processor() or platform.machine()
 
 
-def cpu_has_amx():
-    """Whether this CPU has AMX bfloat16 tiles."""
-    return "amx_bf16" in _cpuinfo_field("flags").split()
+def cpu_bfloat16_units():
+    """``"amx"`` for AMX bfloat16 tiles, ``"avx512"`` for AVX-512 bfloat16 instructions only, else ``None``."""
+    flags = _cpuinfo_field("flags").split()
+    if "amx_bf16" in flags:
+        return "amx"
+    return "avx512" if "avx512_bf16" in flags else None
 
 
 def _gpu_compute_capabilities():
@@ -56,8 +62,14 @@ def _gpu_compute_capabilities():
     return []
 
 
-def resolve_precision(precision):
-    """``precision`` itself, or for ``auto`` bfloat16 on AMX CPUs and bfloat16 GPUs, else float32."""
+def resolve_precision(precision, step_seconds=None):
+    """``precision`` itself, or what ``auto`` picks for this machine.
+
+    ``auto``: bfloat16 on GPUs with bfloat16 units and on CPUs with AMX, float32 on CPUs with
+    neither. A CPU with AVX-512 bfloat16 instructions but no AMX gains on some networks and not
+    on others, so there ``step_seconds(precision)`` (seconds of a training step) decides:
+    bfloat16 when it is at least ``MIN_GAIN`` times as fast. Without it such a CPU gets float32.
+    """
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}; use {', '.join(PRECISIONS)}")
     if precision != "auto":
@@ -65,9 +77,17 @@ def resolve_precision(precision):
     gpus = _gpu_compute_capabilities()
     if gpus:
         chosen = "bfloat16" if all(tuple(capability) >= (8, 0) for capability in gpus) else "float32"
-    else:
-        chosen = "bfloat16" if cpu_has_amx() else "float32"
-    log.info("precision auto: %s (%s)", chosen, f"{len(gpus)} GPU(s)" if gpus else processor_name())
+        log.info("precision auto: %s (%d GPU(s))", chosen, len(gpus))
+        return chosen
+    units = cpu_bfloat16_units()
+    if units == "avx512" and step_seconds is not None:
+        float32, bfloat16 = step_seconds("float32"), step_seconds("bfloat16")
+        chosen = "bfloat16" if float32 >= MIN_GAIN * bfloat16 else "float32"
+        log.info("precision auto: %s (%s, AVX-512 bfloat16 without AMX: a training step took %.0f ms in "
+                 "float32, %.0f ms in bfloat16)", chosen, processor_name(), 1000 * float32, 1000 * bfloat16)
+        return chosen
+    chosen = "bfloat16" if units == "amx" else "float32"
+    log.info("precision auto: %s (%s)", chosen, processor_name())
     return chosen
 
 

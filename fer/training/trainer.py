@@ -6,7 +6,6 @@ reads back), ``checkpoints/`` (weights, optimizer state and epoch of the last fi
 done, :func:`finish_run` turns the best checkpoint into the model directory artifacts.
 """
 
-import contextlib
 import dataclasses
 import logging
 import pathlib
@@ -21,8 +20,10 @@ from sklearn.utils.class_weight import compute_class_weight
 from ..labels import EMOTIONS
 from ..deployment.bundle import bundle_litert
 from . import artifacts, calibration
-from .augment import AugmentConfig, build_augmenter, build_mixer, training_batches
+from .augment import AugmentConfig, training_batches
+from .callbacks import EpochSeeds, EpochTimer, TimeLimit, ValidationScores
 from .data import load_dataset
+from .devices import distribution_strategy, replica_count, strategy_scope
 from .models import DEFAULT_MODEL, build_model
 from .precision import dtype_policy, processor_name, resolve_precision
 
@@ -121,123 +122,6 @@ def class_weights(labels, num_classes, mode):
     return {index: float(weight) for index, weight in enumerate(weights)}
 
 
-def distribution_strategy(devices=()):
-    """How to train data-parallel over ``devices``, or over every device when several are visible; else ``None``.
-
-    TensorFlow gets a ``MirroredStrategy`` (devices like ``/gpu:0``), JAX a Keras ``DataParallel``
-    distribution (devices like ``gpu:0``). Build and train the model inside :func:`strategy_scope`.
-    """
-    if keras.backend.backend() == "jax":
-        if devices or len(keras.distribution.list_devices()) > 1:
-            names = [name.lstrip("/").lower() for name in devices]  # TensorFlow's /GPU:0 is JAX's gpu:0
-            return keras.distribution.DataParallel(devices=names or None)  # None: every device
-        return None
-    if keras.backend.backend() != "tensorflow":
-        return None
-    import tensorflow as tf
-
-    if devices:
-        return tf.distribute.MirroredStrategy(list(devices))
-    if len(tf.config.list_logical_devices("GPU")) > 1:
-        return tf.distribute.MirroredStrategy()
-    return None
-
-
-def strategy_scope(strategy):
-    """The context to build and train in under ``strategy``; leaving it restores what was set before."""
-    return strategy.scope() if strategy is not None else contextlib.nullcontext()
-
-
-def replica_count(strategy):
-    """How many devices ``strategy`` splits each batch over (1 for ``None``)."""
-    if strategy is None:
-        return 1
-    if hasattr(strategy, "num_replicas_in_sync"):  # a TensorFlow strategy
-        return strategy.num_replicas_in_sync
-    return strategy.num_model_replicas  # a Keras distribution
-
-
-class EpochTimer(keras.callbacks.Callback):
-    """Adds ``epoch_seconds``, ``images_per_second`` and the learning rate to each epoch's logs.
-
-    It also logs the speed and the time the rest of the run will take: on a CPU an epoch lasts
-    minutes, and Keras's own progress bar knows only the current epoch.
-    """
-
-    def __init__(self, images_per_epoch):
-        super().__init__()
-        self.images_per_epoch = images_per_epoch
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        seconds = time.perf_counter() - self._start
-        logs["epoch_seconds"] = seconds
-        logs["images_per_second"] = self.images_per_epoch / seconds
-        logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-        epochs = self.params.get("epochs", epoch + 1)
-        left = epochs - epoch - 1
-        log.info("epoch %d/%d: %.0f s, %.0f images/s%s", epoch + 1, epochs, seconds, logs["images_per_second"],
-                 f"; about {format_duration(left * seconds)} to go" if left > 0 else "")
-
-
-def format_duration(seconds):
-    """``"2 h 05 min"``, ``"7 min"`` or ``"40 s"``."""
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    hours, minutes = divmod(round(seconds / 60), 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
-
-
-class ValidationScores(keras.callbacks.Callback):
-    """Scores the validation faces after each epoch into ``val_accuracy`` and ``val_loss``.
-
-    ``predict`` does it instead of fit's own validation, which fails under a data-parallel
-    strategy when the last batch does not split evenly across the replicas. JAX's predict fails
-    so too: there the faces are padded to a multiple of ``replicas`` and the padding's scores dropped.
-    """
-
-    def __init__(self, split, num_classes, batch_size, replicas=1):
-        super().__init__()
-        padding = [(0, -len(split.images) % replicas)] + [(0, 0)] * (split.images.ndim - 1)
-        self.images = np.pad(split.images.astype(np.float32), padding)
-        self.labels = split.labels
-        self.targets = np.eye(num_classes, dtype=np.float32)[split.labels]
-        self.batch_size = batch_size
-
-    def on_epoch_end(self, epoch, logs=None):
-        scores = self.model.predict(self.images, batch_size=self.batch_size, verbose=0)[:len(self.labels)]
-        logs["val_loss"] = float(keras.ops.convert_to_numpy(self.model.loss(self.targets, scores)))
-        logs["val_accuracy"] = float(np.mean(scores.argmax(axis=1) == self.labels))
-
-
-class TimeLimit(keras.callbacks.Callback):
-    """Stops training after the epoch past which one more would overrun ``seconds`` of training.
-
-    For machines lent by the slot (a command may run ten minutes): the run stops at an epoch
-    boundary with its checkpoint saved, and ``--resume`` carries it on.
-    """
-
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds = seconds
-
-    def on_train_begin(self, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch_start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        now = time.perf_counter()
-        if now - self._start + (now - self._epoch_start) > self.seconds and not self.model.stop_training:
-            self.model.stop_training = True
-            log.info("time limit: stopping after epoch %d (%.0f s of %.0f s used); --resume goes on",
-                     epoch + 1, now - self._start, self.seconds)
-
-
 def read_history(output):
     """The per-epoch history of a run, one row per epoch (a re-run epoch keeps its last row)."""
     path = pathlib.Path(output) / HISTORY_FILE
@@ -284,6 +168,25 @@ def build_compiled_model(config, dataset, steps_per_epoch, initialise=True, prec
     return model
 
 
+def step_seconds(config, dataset, precision, steps=3):
+    """Median seconds of one training step of the configured model computing in ``precision``.
+
+    For ``--precision auto`` where the processor's flags do not settle it: a few steps on random
+    faces each way, the first ones (tracing, compiling) not counted.
+    """
+    model = build_compiled_model(dataclasses.replace(config, init_from=None), dataset, steps_per_epoch=100,
+                                 precision=precision)
+    random = np.random.default_rng(config.seed)
+    faces = random.uniform(0, 255, (config.batch_size, *dataset.train.images.shape[1:])).astype(np.float32)
+    targets = np.eye(len(dataset.labels), dtype=np.float32)[random.integers(0, len(dataset.labels), config.batch_size)]
+    times = []
+    for _ in range(steps + 2):
+        start = time.perf_counter()
+        model.train_on_batch(faces, targets)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times[2:]))
+
+
 def initialise_from(model, directory, labels):
     """Start ``model`` from the weights of the model directory ``directory`` (fine-tuning).
 
@@ -321,10 +224,10 @@ def fit_model(config, model, dataset, callbacks=(), **fit_options):
         log.info("each epoch leaves out %d of its shuffled training faces so that the last batch splits "
                  "evenly over %d devices", left_out, replicas)
     train_data = training_batches(dataset.train.images, dataset.train.labels, num_classes, config.batch_size,
-                                  build_augmenter(config.augment, seed=config.seed), shuffle=True, seed=config.seed,
-                                  mixer=build_mixer(config.augment, seed=config.seed), batch_multiple=replicas)
+                                  config.augment, shuffle=True, seed=config.seed, batch_multiple=replicas)
     scores = ValidationScores(dataset.validation, num_classes, config.batch_size * 4, replicas)
-    return model.fit(train_data, epochs=config.epochs, callbacks=[scores, *callbacks], shuffle=False,  # the batches shuffle
+    return model.fit(train_data, epochs=config.epochs, callbacks=[EpochSeeds(train_data), scores, *callbacks],
+                     shuffle=False,  # the batches shuffle
                      class_weight=class_weights(dataset.train.labels, num_classes, config.class_weights),
                      **fit_options)
 
@@ -350,7 +253,7 @@ def train(config, resume=False, dataset=None, time_limit=None):
     strategy = distribution_strategy(config.devices)
     if strategy is not None:
         log.info("training data-parallel on %d devices", replica_count(strategy))
-    precision = resolve_precision(config.precision)
+    precision = resolve_precision(config.precision, lambda candidate: step_seconds(config, dataset, candidate))
     with strategy_scope(strategy):  # JAX's distribution must hold while fitting too
         model = build_compiled_model(config, dataset, steps_per_epoch, initialise=not checkpointed,
                                      precision=precision)
