@@ -1,7 +1,7 @@
 """Images/s of training: the input pipeline alone, and whole training steps, against ImageDataGenerator.
 
-``train.py`` feeds faces through ``tf.data`` with Keras preprocessing layers
-(:func:`fer.training.augment.make_dataset` + :func:`fer.training.augment.build_augmenter`). The common tutorial
+``train.py`` feeds faces through :class:`fer.training.augment.FaceBatches`: whole-pixel flips and
+shifts in numpy, then Keras preprocessing layers on blocks of batches. The common tutorial
 way is ``ImageDataGenerator(...).flow(...)``, which augments image by image in Python. Both
 get real FER-2013 training faces (the committed sample repeated, or ``--data`` for the full
 CSV), and ImageDataGenerator the same transforms at the same strengths: flip, shift,
@@ -11,12 +11,13 @@ augmentation adds those, and is timed both ways).
 1. Input pipeline alone: ``--batches`` batches pulled and thrown away.
 2. Full training step: ``model.fit`` for ``--steps`` steps of the default architecture and of
    ``baseline``, compiled as ``train.py`` compiles them, fed by each pipeline, in float32 and
-   in each of ``--precisions`` (mixed precision, fed by ``tf.data`` only). bfloat16 pays on
-   CPUs with AMX (``amx_bf16`` in ``lscpu``) and on recent GPUs.
+   in each of ``--precisions`` (mixed precision, fed by ``train.py``'s pipeline only). bfloat16 pays on
+   CPUs with AMX (``amx_bf16`` in ``lscpu``), on many with ``avx512_bf16`` and on recent GPUs.
 
     python benchmarks/training_speed.py
 """
 
+import itertools
 import json
 import math
 import os
@@ -49,12 +50,19 @@ def training_faces(data, count):
     return dataset, images, labels
 
 
-def tf_data_feeder(images, labels, num_classes, batch_size, augment):
-    """``train.py``'s pipeline with augmentation ``augment``, repeated forever."""
-    from fer.training.augment import build_augmenter, make_dataset
+def train_py_feeder(images, labels, num_classes, batch_size, augment):
+    """``train.py``'s pipeline with augmentation ``augment``, epoch after epoch forever."""
+    from fer.training.augment import training_batches
 
-    augmenter = build_augmenter(augment, seed=SEED)
-    return make_dataset(images, labels, num_classes, batch_size, augmenter, shuffle=True, seed=SEED).repeat()
+    batches = training_batches(images, labels, num_classes, batch_size, augment, shuffle=True, seed=SEED)
+
+    def forever():
+        for epoch in itertools.count():
+            batches.set_epoch(epoch)
+            for index in range(len(batches)):
+                yield batches[index]
+
+    return forever()
 
 
 def image_data_generator_feeder(images, labels, num_classes, batch_size, augment):
@@ -76,12 +84,12 @@ def feeders():
 
     train_py = AugmentConfig()
     shared = AugmentConfig(contrast=0.0, erasing=0.0)  # the transforms ImageDataGenerator has too
-    return {"tf.data, train.py augmentation": (tf_data_feeder, train_py),
-            "tf.data, ImageDataGenerator's transforms": (tf_data_feeder, shared),
+    return {"train.py pipeline, its augmentation": (train_py_feeder, train_py),
+            "train.py pipeline, ImageDataGenerator's transforms": (train_py_feeder, shared),
             "ImageDataGenerator": (image_data_generator_feeder, shared)}
 
 
-FIT_FEEDERS = ("tf.data, train.py augmentation", "ImageDataGenerator")
+FIT_FEEDERS = ("train.py pipeline, its augmentation", "ImageDataGenerator")
 """The pipelines that feed the full training steps."""
 
 
@@ -112,7 +120,7 @@ def time_fit(model, feeder, steps, warmup, batch_size):
             self.ends.append(time.perf_counter())
 
     clock = StepClock()
-    # Each pipeline shuffles its own faces; fit's shuffle would only warn (tf.data) or reorder batches.
+    # Each pipeline shuffles its own faces; fit's shuffle would only reorder batches.
     model.fit(feeder, epochs=1, steps_per_epoch=warmup + steps, shuffle=False, callbacks=[clock], verbose=0)
     seconds = clock.ends[-1] - clock.ends[warmup - 1]
     return {"steps": steps, "batch_size": batch_size, "seconds": round(seconds, 3),

@@ -141,12 +141,12 @@ def test_training_speed_compares_pipelines_and_training_steps(finished):
     check_common_keys(results, "training_speed")
     pipelines = [run for run in results["runs"] if run["part"] == "input pipeline"]
     steps = [run for run in results["runs"] if run["part"] == "training step"]
-    assert [run["feeder"] for run in pipelines] == ["tf.data, train.py augmentation",
-                                                    "tf.data, ImageDataGenerator's transforms", "ImageDataGenerator"]
+    assert [run["feeder"] for run in pipelines] == ["train.py pipeline, its augmentation",
+                                                    "train.py pipeline, ImageDataGenerator's transforms", "ImageDataGenerator"]
     assert all(run["batch_shape"] == [8, 48, 48, 1] for run in pipelines)
     assert [(run["architecture"], run["feeder"], run["precision"]) for run in steps] == [
-        ("vgg", "tf.data, train.py augmentation", "float32"), ("vgg", "ImageDataGenerator", "float32"),
-        ("vgg", "tf.data, train.py augmentation", "bfloat16")]
+        ("vgg", "train.py pipeline, its augmentation", "float32"), ("vgg", "ImageDataGenerator", "float32"),
+        ("vgg", "train.py pipeline, its augmentation", "bfloat16")]
     assert all(run["images_per_s"] > 0 for run in results["runs"])
 
 

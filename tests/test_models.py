@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -63,3 +64,12 @@ def test_vgg_wide_is_the_crop_recipe_and_takes_every_vgg_option():
     model = build_model("vgg_wide", widths=(4, 8, 8, 16), dropout=0.0)
     assert model.get_layer("crop").output.shape[1:3] == (40, 40)
     assert model.input_shape == (None, 48, 48, 1), "the model still takes the whole 48 x 48 face"
+
+
+def test_vgg_wide_starts_its_kernels_as_the_published_recipe_does():
+    wide = build_model("vgg_wide", widths=(4, 4, 4, 4))
+    plain = build_model("vgg", widths=(4, 4, 4, 4))
+    initializers = {type(layer.kernel_initializer).__name__
+                    for layer in wide.layers if isinstance(layer, keras.layers.Conv2D)}
+    assert initializers == {"GlorotUniform"}
+    assert type(plain.get_layer("stage1_1_conv").kernel_initializer).__name__ == "HeNormal"

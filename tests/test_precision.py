@@ -13,18 +13,49 @@ from fer.training.artifacts import load_model
 from fer.training.trainer import train
 
 
-@pytest.mark.parametrize("flags, chosen", [("fpu avx2 avx512f amx_bf16 amx_tile", "bfloat16"),
-                                           ("fpu avx2 avx512f avx512_bf16", "float32")])
-def test_auto_picks_bfloat16_only_on_cpus_with_amx(flags, chosen, tmp_path, monkeypatch):
+def fake_cpu(tmp_path, monkeypatch, flags):
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text(f"processor\t: 0\nmodel name\t: Test CPU 9000\nflags\t\t: {flags}\n")
     monkeypatch.setattr(precision, "_CPUINFO", cpuinfo)
     monkeypatch.setattr(precision, "_gpu_compute_capabilities", lambda: [])
-    assert precision.resolve_precision("auto") == chosen
+
+
+def step_times(float32, bfloat16):
+    """A stand-in for the timed training steps: what each precision took, and which were asked for."""
+    asked = []
+
+    def seconds(candidate):
+        asked.append(candidate)
+        return {"float32": float32, "bfloat16": bfloat16}[candidate]
+
+    return seconds, asked
+
+
+@pytest.mark.parametrize("flags, float32, bfloat16, chosen, measured", [
+    ("fpu avx2 avx512f amx_bf16 amx_tile avx512_bf16", 1.0, 2.0, "bfloat16", False),  # AMX: no need to time
+    ("fpu avx2 avx512f avx512_bf16", 0.450, 0.343, "bfloat16", True),  # Zen 4/5: timed, 1.3x faster
+    ("fpu avx2 avx512f avx512_bf16", 0.450, 0.430, "float32", True),  # timed, too little gained
+    ("fpu avx2 avx512f", 1.0, 0.1, "float32", False),  # no bfloat16 units: not even timed
+])
+def test_auto_picks_bfloat16_where_the_cpu_gains(flags, float32, bfloat16, chosen, measured, tmp_path, monkeypatch):
+    fake_cpu(tmp_path, monkeypatch, flags)
+    seconds, asked = step_times(float32, bfloat16)
+    assert precision.resolve_precision("auto", seconds) == chosen
+    assert bool(asked) == measured
     assert precision.processor_name() == "Test CPU 9000"
-    assert precision.resolve_precision("float16") == "float16"
+    assert precision.resolve_precision("float16", seconds) == "float16"
     with pytest.raises(ValueError, match="unknown precision"):
         precision.resolve_precision("int8")
+
+
+def test_auto_times_real_training_steps_on_an_avx512_bfloat16_cpu(sample_csv, tmp_path, monkeypatch, caplog):
+    fake_cpu(tmp_path, monkeypatch, "fpu avx2 avx512f avx512_bf16")
+    output = tmp_path / "run"
+    with caplog.at_level("INFO", logger="fer.training.precision"):
+        train(tiny_config(sample_csv, output, precision="auto"))
+    assert "a training step took" in caplog.text
+    chosen = json.loads((output / "metadata.json").read_text())["precision"]
+    assert chosen in caplog.text.split("precision auto: ")[1].split(" ")[0]
 
 
 def test_auto_on_gpus_asks_for_bfloat16_units(monkeypatch):

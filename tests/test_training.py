@@ -117,7 +117,7 @@ def test_init_from_refuses_a_model_that_does_not_fit(tiny_model_dir, model, opti
 
 def test_time_limit_stops_at_an_epoch_and_resume_goes_on(sample_csv, tmp_path, caplog):
     output = tmp_path / "run"
-    with caplog.at_level("INFO", logger="fer.training.trainer"):
+    with caplog.at_level("INFO", logger="fer.training"):
         train(tiny_config(sample_csv, output, epochs=3), time_limit=0.01)
     assert "time limit: stopping after epoch 1" in caplog.text
     assert len(pd.read_csv(output / "history.csv")) == 1
@@ -125,6 +125,34 @@ def test_time_limit_stops_at_an_epoch_and_resume_goes_on(sample_csv, tmp_path, c
     train(tiny_config(sample_csv, output, epochs=3), resume=True)
     assert list(pd.read_csv(output / "history.csv")["epoch"]) == [0, 1, 2]
 
+
+
+def test_a_resumed_run_trains_on_the_batches_an_uninterrupted_run_does(sample_csv, tmp_path, monkeypatch):
+    from fer.training import augment
+
+    seen = []  # (run, epoch, digest of a batch's faces) of every batch handed to fit
+    original = augment.FaceBatches.__getitem__
+
+    def recording(batches, index):
+        faces, targets = original(batches, index)
+        seen.append((run, batches.epoch, hash(np.asarray(faces).tobytes())))
+        return faces, targets
+
+    monkeypatch.setattr(augment.FaceBatches, "__getitem__", recording)
+    config = dict(epochs=2, augment=augment.AugmentConfig(mixup=0.2), model_options={"widths": [4, 4, 4, 4]})
+    run = "straight"
+    train(tiny_config(sample_csv, tmp_path / run, **config))
+    run = "pieces"
+    train(tiny_config(sample_csv, tmp_path / run, **config), time_limit=0.01)
+    train(tiny_config(sample_csv, tmp_path / run, **config), resume=True)
+
+    def second_epoch(name):
+        return [digest for who, epoch, digest in seen if who == name and epoch == 1]
+
+    assert len(second_epoch("straight")) >= 4  # 112 faces in batches of 32
+    assert second_epoch("pieces") == second_epoch("straight")
+    first_epoch = {digest for who, epoch, digest in seen if who == "straight" and epoch == 0}
+    assert not first_epoch & set(second_epoch("straight"))  # the second epoch is no replay of the first
 
 WITHOUT_TENSORFLOW = """
 import runpy, sys
@@ -253,7 +281,7 @@ def test_a_one_epoch_report_speaks_in_the_singular_and_names_its_rate_and_speed(
 
 
 def test_each_epoch_logs_its_speed_and_the_time_left(sample_csv, tmp_path, caplog):
-    caplog.set_level("INFO", logger="fer.training.trainer")
+    caplog.set_level("INFO", logger="fer.training")
     train(tiny_config(sample_csv, tmp_path / "run", epochs=2))
     lines = [record.getMessage() for record in caplog.records if "images/s" in record.getMessage()]
     assert lines[0].startswith("epoch 1/2:") and "to go" in lines[0]

@@ -33,8 +33,9 @@ def add_arguments(parser):
                         "of each 48 x 48 face; with --shift, training sees a random crop of each face "
                         "(e.g. --crop 40 --shift 0.1) [default: the architecture's own; vgg_wide: 40]")
     parser.add_argument("--precision", default="auto", choices=PRECISIONS, help="arithmetic of training: auto "
-                        "picks bfloat16 on CPUs with AMX and on GPUs with bfloat16 units, else float32; the "
-                        "written model is float32 whatever trained")
+                        "picks bfloat16 on CPUs with AMX and on GPUs with bfloat16 units, times a few steps "
+                        "each way on CPUs with AVX-512 bfloat16 only, else float32; the written model is "
+                        "float32 whatever trained")
     parser.add_argument("--epochs", type=int, help="epochs to train, counting those already done when "
                         "resuming [default: 60]")
     parser.add_argument("--batch-size", type=int, default=64, help="faces per training step")
@@ -87,7 +88,8 @@ def add_arguments(parser):
     studies.add_argument("--tune-epochs", type=int, default=5, help="epochs of each --tune trial")
     augment = parser.add_argument_group("augmentation (training faces only; 0 turns a transform off)")
     augment.add_argument("--no-flip", dest="flip", action="store_false", help="no horizontal flips")
-    augment.add_argument("--shift", type=float, default=defaults.shift, help="random shift, fraction of the side")
+    augment.add_argument("--shift", type=float, default=defaults.shift, help="random shift, fraction of the side, "
+                         "rounded down to whole pixels (0.0834: 4 of 48)")
     augment.add_argument("--rotation", type=float, default=defaults.rotation, help="random rotation, degrees")
     augment.add_argument("--zoom", type=float, default=defaults.zoom, help="random zoom, fraction")
     augment.add_argument("--brightness", type=float, default=defaults.brightness, help="random brightness")

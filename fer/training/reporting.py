@@ -9,6 +9,7 @@ import pandas as pd
 from . import artifacts
 
 from . import plots
+from .model_card import HEADING as MODEL_CARD_HEADING, model_card
 from .evaluation import evaluate_split
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ def write_report(directory, model, dataset, history, metadata, calibrated=None):
     metrics = compute_metrics(model, dataset)
     if calibrated:
         metrics["calibration"] = calibrated
+    card, metrics["model_card"] = model_card(model, dataset, metrics)
     artifacts.write_json(directory / artifacts.METRICS_FILE, metrics)
     figures = write_plots(directory, dataset, history, metrics)
     settings = metadata["training"]
@@ -118,6 +120,7 @@ def write_report(directory, model, dataset, history, metadata, calibrated=None):
         "",
         _per_class_table(metrics["test"]),
         "",
+        *card,
         *(calibration_section(directory, calibrated) if calibrated else []),
         "## Settings",
         "",
@@ -163,12 +166,27 @@ def update_metrics_table(directory, before, after):
 
 def update_calibration_section(directory, calibrated):
     """Replace (or add, before the settings) the calibration section of a model directory's report."""
+    replace_section(directory, CALIBRATION_HEADING, calibration_section(directory, calibrated))
+
+
+def update_model_card(directory, model, dataset):
+    """Measure and write (or refresh) the model card of a model directory scored on ``dataset``."""
+    path = pathlib.Path(directory) / artifacts.METRICS_FILE
+    metrics = artifacts.read_json(path)
+    lines, metrics["model_card"] = model_card(model, dataset, metrics)
+    artifacts.write_json(path, metrics)
+    replace_section(directory, MODEL_CARD_HEADING, lines)
+
+
+def replace_section(directory, heading, lines):
+    """Put ``lines`` (a section starting with ``heading``) in place of that section of a model
+    directory's report, or before its settings when it has none."""
     path = pathlib.Path(directory) / REPORT_FILE
     if not path.is_file():
         return
-    text, section = path.read_text(), "\n".join(calibration_section(directory, calibrated)) + "\n"
-    if CALIBRATION_HEADING + "\n" in text:
-        start = text.index(CALIBRATION_HEADING + "\n")
+    text, section = path.read_text(), "\n".join(lines) + "\n"
+    if heading + "\n" in text:
+        start = text.index(heading + "\n")
         end = text.find("\n## ", start + 1)
         text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
     elif "\n## Settings\n" in text:

@@ -243,7 +243,6 @@ def train(config, resume=False, dataset=None, time_limit=None):
     if not resume and checkpointed:
         raise FileExistsError(f"{output} already holds a run; resume it with --resume {output} "
                               "or choose another --output")
-    keras.utils.set_random_seed(config.seed)
     config = dataclasses.replace(config, learning_rate=config.base_learning_rate)  # the report names it
     if dataset is None:
         dataset = load_dataset(config.data, config.classes, config.skip_bad_rows, seed=config.seed)
@@ -254,6 +253,8 @@ def train(config, resume=False, dataset=None, time_limit=None):
     if strategy is not None:
         log.info("training data-parallel on %d devices", replica_count(strategy))
     precision = resolve_precision(config.precision, lambda candidate: step_seconds(config, dataset, candidate))
+    config = dataclasses.replace(config, precision=precision)  # saved: a resumed run keeps what was chosen
+    keras.utils.set_random_seed(config.seed)  # after any timing of steps: the weights start alike either way
     with strategy_scope(strategy):  # JAX's distribution must hold while fitting too
         model = build_compiled_model(config, dataset, steps_per_epoch, initialise=not checkpointed,
                                      precision=precision)
