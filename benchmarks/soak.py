@@ -75,7 +75,7 @@ class Sampler(threading.Thread):
                                  "frames_analysed": analysed})
 
 
-def watch(port, seconds, results, index, all_answered):
+def watch(server, seconds, results, index, all_answered):
     """One viewer: waits until every viewer of the crowd has its answer, then reads for ``seconds``.
 
     Holding the stream open until the whole crowd has been answered keeps an early viewer from
@@ -84,8 +84,8 @@ def watch(port, seconds, results, index, all_answered):
     parts, status = 0, None
     with contextlib.suppress(OSError, http.client.HTTPException):
         try:
-            connection = http.client.HTTPConnection(web_viewers.HOST, port, timeout=web_viewers.READ_TIMEOUT)
-            connection.request("GET", "/video_feed")
+            connection = server.connection()
+            connection.request("GET", "/video_feed", headers=server.headers)
             response = connection.getresponse()
             status = response.status
         finally:
@@ -100,10 +100,10 @@ def watch(port, seconds, results, index, all_answered):
     results[index] = {"status": status, "reads": parts}
 
 
-def viewers(port, count, seconds):
+def viewers(server, count, seconds):
     """``count`` viewers at once for ``seconds``; returns how many were let in and turned away."""
     results, all_answered = [None] * count, threading.Barrier(count)
-    threads = [threading.Thread(target=watch, args=(port, seconds, results, index, all_answered))
+    threads = [threading.Thread(target=watch, args=(server, seconds, results, index, all_answered))
                for index in range(count)]
     for thread in threads:
         thread.start()
@@ -123,14 +123,13 @@ def large_png():
     return cv2.imencode(".png", picture)[1].tobytes()
 
 
-def upload_bursts(url, bursts, size):
+def upload_bursts(server, bursts, size):
     """``bursts`` rounds of ``size`` concurrent uploads; counts of each HTTP status."""
     body, statuses = large_png(), []
 
     def upload():
-        request = urllib.request.Request(f"{url}/api/predict", data=body, headers={"Content-Type": "image/png"})
         try:
-            with urllib.request.urlopen(request, timeout=120) as response:
+            with server.open("/api/predict", data=body, headers={"Content-Type": "image/png"}, timeout=120) as response:
                 statuses.append(response.status)
         except urllib.error.HTTPError as error:
             statuses.append(error.code)
@@ -167,17 +166,18 @@ def soak(args, folder):
     shutil.copy(clip, source)
     extra = ["--max-viewers", str(args.max_viewers)] if args.max_viewers else []
     figures = {}
-    with web_viewers.Server(args.model, source, pathlib.Path(folder) / "server.log", 180, extra) as server:
+    token = "soak-benchmark-token" if args.token else None
+    with web_viewers.Server(args.model, source, pathlib.Path(folder) / "server.log", 180, extra, token=token,
+                            tls=args.tls) as server:
         sampler = Sampler(server)
         sampler.start()
-        port = server.port
 
         sampler.phase = "watch"
-        figures["watch"] = [viewers(port, count, args.phase_seconds / 3) for count in (1, 4, 2)]
+        figures["watch"] = [viewers(server, count, args.phase_seconds / 3) for count in (1, 4, 2)]
 
         sampler.phase = "source lost"
         source.unlink()
-        figures["source lost"] = viewers(port, 1, args.phase_seconds / 2)
+        figures["source lost"] = viewers(server, 1, args.phase_seconds / 2)
 
         sampler.phase = "source back"
         time.sleep(args.idle_timeout + 2)  # every viewer has left and the server's idle time has passed
@@ -188,10 +188,10 @@ def soak(args, folder):
                                   - before, "running": server.health()["source"]["running"]}
 
         sampler.phase = "crowd"
-        figures["crowd"] = viewers(port, args.crowd, args.phase_seconds)
+        figures["crowd"] = viewers(server, args.crowd, args.phase_seconds)
 
         sampler.phase = "uploads"
-        figures["uploads"] = upload_bursts(server.url, args.bursts, args.burst_size)
+        figures["uploads"] = upload_bursts(server, args.bursts, args.burst_size)
 
         sampler.phase = "rest"
         time.sleep(args.phase_seconds / 2)
@@ -223,6 +223,9 @@ def main(argv=None):
     parser.add_argument("--clip-fps", type=bench_common.positive_float, default=15.0, help="frame rate of the clip")
     parser.add_argument("--idle-timeout", type=float, default=5.0, help="the server's idle time before it stops "
                         "its capture thread")
+    parser.add_argument("--token", action="store_true", help="start the server with --token; every request "
+                        "sends it as a bearer header")
+    parser.add_argument("--tls", action="store_true", help="serve HTTPS (--tls self-signed) and watch over it")
     args = parser.parse_args(argv)
     bench_common.check_model_dir(parser, args.model)
     machine = bench_common.machine_info()

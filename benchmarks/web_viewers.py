@@ -17,6 +17,7 @@ import os
 import pathlib
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -79,18 +80,36 @@ def resident_mb(pid):
 class Server:
     """``main.py`` serving ``source`` on a free loopback port, as a subprocess; a context manager."""
 
-    def __init__(self, model_dir, source, log_path, startup_timeout, extra_args=()):
+    def __init__(self, model_dir, source, log_path, startup_timeout, extra_args=(), token=None, tls=False):
         self.port = free_port()
-        self.url = f"http://{HOST}:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://{HOST}:{self.port}"
         self.log_path = pathlib.Path(log_path)
         self.startup_timeout = startup_timeout
+        access = [*(["--token", token] if token else []), *(["--tls", "self-signed"] if tls else [])]
         self.command = [sys.executable, str(ROOT / "main.py"), "--host", HOST, "--port", str(self.port),
-                        "--source", str(source), "--model", str(model_dir), *extra_args]
+                        "--source", str(source), "--model", str(model_dir), *access, *extra_args]
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        """What every request sends: the bearer token, if the server needs one."""
+        self.ssl_context = trusting_context() if tls else None
+        # The self-signed certificate goes to a cache folder beside the log, not the user's own.
+        self.environment = dict(os.environ, XDG_CACHE_HOME=str(self.log_path.parent / "cache"))
         self.process = None
+
+    def connection(self, timeout=READ_TIMEOUT):
+        """A new HTTP (or HTTPS) connection to the server."""
+        if self.ssl_context is None:
+            return http.client.HTTPConnection(HOST, self.port, timeout=timeout)
+        return http.client.HTTPSConnection(HOST, self.port, timeout=timeout, context=self.ssl_context)
+
+    def open(self, path, data=None, headers=None, timeout=READ_TIMEOUT):
+        """``urlopen`` of ``path`` on the server, with the token (raises ``HTTPError`` for 4xx/5xx)."""
+        request = urllib.request.Request(self.url + path, data=data, headers={**self.headers, **(headers or {})})
+        return urllib.request.urlopen(request, timeout=timeout, context=self.ssl_context)
 
     def __enter__(self):
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(self.command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(self.command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                            env=self.environment)
         try:
             self._wait_until_ready()
         except BaseException:
@@ -114,7 +133,7 @@ class Server:
 
     def health(self):
         """The server's ``/healthz`` JSON."""
-        with urllib.request.urlopen(f"{self.url}/healthz", timeout=READ_TIMEOUT) as response:
+        with self.open("/healthz") as response:
             return json.load(response)
 
     def log_tail(self, lines=15):
@@ -133,7 +152,15 @@ class Server:
                 return
 
 
-def watch_stream(port, seconds, tally, start=None):
+def trusting_context():
+    """An SSL context that accepts the server's self-signed certificate (loopback benchmarks only)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def watch_stream(server, seconds, tally, start=None):
     """One viewer: read ``/video_feed`` parts for ``seconds`` (after ``start`` fires); fill ``tally``.
 
     Counts live frames (a new frame number each) and waiting frames (number 0). ``fps`` is
@@ -145,10 +172,10 @@ def watch_stream(port, seconds, tally, start=None):
     first_at = None
     if start is not None:
         start.wait(READ_TIMEOUT)
-    connection = http.client.HTTPConnection(HOST, port, timeout=READ_TIMEOUT)
+    connection = server.connection()
     began = time.monotonic()
     try:
-        connection.request("GET", "/video_feed")
+        connection.request("GET", "/video_feed", headers=server.headers)
         response = connection.getresponse()
         if response.status != 200:
             raise OSError(f"/video_feed answered {response.status}")
@@ -197,7 +224,7 @@ def measure_round(server, viewers, seconds):
     """``viewers`` concurrent viewers for ``seconds``: their frames/s, the source's, the server's CPU."""
     tallies = [{} for _ in range(viewers)]
     start = threading.Event()
-    threads = [threading.Thread(target=watch_stream, args=(server.port, seconds, tally, start), daemon=True)
+    threads = [threading.Thread(target=watch_stream, args=(server, seconds, tally, start), daemon=True)
                for tally in tallies]
     for thread in threads:
         thread.start()
@@ -251,7 +278,7 @@ def main(argv=None):
         clip = write_two_face_clip(folder, frames=int(args.clip_fps * 10), fps=args.clip_fps)
         with Server(args.model, clip, pathlib.Path(folder) / "server.log", args.startup_timeout) as server:
             if args.warmup > 0:
-                watch_stream(server.port, args.warmup, {})
+                watch_stream(server, args.warmup, {})
             for viewers in args.viewers:
                 run = measure_round(server, viewers, args.seconds)
                 runs.append(run)

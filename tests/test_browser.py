@@ -8,6 +8,8 @@ import cv2
 import pytest
 
 from clips import compose_scene, load_faces, write_clip
+from fer.live import tls
+from fer.live.access import AccessPolicy
 from fer.live.recognizer import EmotionRecognizer
 from fer.live.web import create_app
 from fer.commands.serve import make_server
@@ -35,19 +37,35 @@ def faces():
     return [face for _, face in load_faces()[:2]]
 
 
-@pytest.fixture(scope="module")
-def base_url(tiny_model_dir, tmp_path_factory, faces):
-    """A waitress server streaming a clip of two real faces."""
-    clip = tmp_path_factory.mktemp("browser") / "two_faces.avi"
+TOKEN = "browser-test-token"
+
+
+def serve_clip(model_dir, folder, faces, tls_files=None, access=None):
+    """A server streaming a clip of two real faces (waitress, or cheroot over HTTPS); yields its URL."""
+    clip = folder / "two_faces.avi"
     write_clip(clip, faces, frames=40, fps=10.0)
-    app = create_app(EmotionRecognizer(tiny_model_dir), source=str(clip))
-    server = make_server(app, "127.0.0.1", 0, threads=16)
+    app = create_app(EmotionRecognizer(model_dir), source=str(clip), access=access)
+    server = make_server(app, "127.0.0.1", 0, threads=16, tls_files=tls_files)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
+    yield f"{'https' if tls_files else 'http'}://127.0.0.1:{server.effective_port}"
     app.extensions["fer"]["broadcaster"].stop()
     server.close()
     thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def base_url(tiny_model_dir, tmp_path_factory, faces):
+    """The demo over plain HTTP on loopback, as ``main.py`` serves it by default."""
+    yield from serve_clip(tiny_model_dir, tmp_path_factory.mktemp("browser"), faces)
+
+
+@pytest.fixture(scope="module")
+def secure_url(tiny_model_dir, tmp_path_factory, faces):
+    """The demo over HTTPS with a self-signed certificate, needing :data:`TOKEN`, as a phone would open it."""
+    folder = tmp_path_factory.mktemp("secure")
+    files = tls.self_signed(["127.0.0.1", "localhost"], folder / "tls")
+    yield from serve_clip(tiny_model_dir, folder, faces, tls_files=files, access=AccessPolicy(token=TOKEN))
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +75,7 @@ def browser(tmp_path_factory, faces):
     webcam = tmp_path_factory.mktemp("webcam") / "faces.y4m"
     write_y4m(webcam, [compose_scene(faces, index)[0] for index in range(20)])
     fake_webcam = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                   f"--use-file-for-fake-video-capture={webcam}"]
+                   f"--use-file-for-fake-video-capture={webcam}", "--ignore-certificate-errors"]
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + fake_webcam)
         yield browser
@@ -77,16 +95,16 @@ def page(browser, base_url):
 def test_the_page_shows_the_live_stream_and_the_emotion_of_each_face(page, base_url, tmp_path):
     page.goto(base_url + "/")
     assert page.title().startswith("Live")
-    page.wait_for_function("document.getElementById('stream').naturalWidth > 0")
+    page.wait_for_function("() => document.getElementById('stream').naturalWidth > 0")
     assert page.evaluate("document.getElementById('stream').naturalWidth") == 640
-    page.wait_for_function("document.querySelectorAll('#faces li.face').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('#faces li.face').length === 2")
     assert page.inner_text("#stream-state").lower() == "live"
     names = [name.strip().lower() for name in page.locator("#faces li.face").all_inner_texts()]
     assert all(re.match(r"(angry|disgust|fear|happy|sad|surprise|neutral)\b", name) for name in names), names
     frames = page.evaluate("[document.getElementById('stream').dataset.frame, "
                            "document.getElementById('faces').dataset.frame]")
     assert frames[0] == frames[1] and int(frames[0]) > 0, "the list should describe the frame on screen"
-    page.wait_for_function(f"Number(document.getElementById('stream').dataset.frame) > {frames[0]}")
+    page.wait_for_function(f"() => Number(document.getElementById('stream').dataset.frame) > {frames[0]}")
     viewers = page.request.get(base_url + "/healthz").json()["source"]["viewers"]
     assert viewers == 1, "the page should open one stream, for the picture and the list alike"
     page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
@@ -99,7 +117,7 @@ def test_clicking_an_emotion_shows_its_gallery(page, base_url):
     page.wait_for_url("**/gallery/happy")
     images = page.locator(".gallery img")
     assert images.count() >= 20
-    page.wait_for_function("Array.from(document.querySelectorAll('.gallery img'))"
+    page.wait_for_function("() => Array.from(document.querySelectorAll('.gallery img'))"
                            ".every(image => image.complete && image.naturalWidth === 48)")
     assert page.locator(".gallery .prediction").count() == images.count()
     page.click("a.chip.emotion-sad")
@@ -112,8 +130,8 @@ def test_webcam_mode_sends_frames_and_draws_the_faces_found(page, base_url):
     page.on("request", lambda request: uploads.append(request) if request.url.endswith("/api/predict") else None)
     page.goto(base_url + "/")
     page.click("#webcam-toggle")
-    page.wait_for_function("document.getElementById('webcam').videoWidth > 0")
-    page.wait_for_function("/(angry|disgust|fear|happy|sad|surprise|neutral) \\d+%/"
+    page.wait_for_function("() => document.getElementById('webcam').videoWidth > 0")
+    page.wait_for_function("() => /(angry|disgust|fear|happy|sad|surprise|neutral) \\d+%/"
                            ".test(document.getElementById('webcam-status').textContent)")
     painted = page.evaluate("""() => {
         const canvas = document.getElementById('webcam-overlay');
@@ -127,3 +145,32 @@ def test_webcam_mode_sends_frames_and_draws_the_faces_found(page, base_url):
     assert page.locator("#webcam-status").inner_text().count("%") == 2
     page.click("#webcam-toggle")
     assert page.inner_text("#webcam-status") == "Camera off."
+
+
+def test_over_https_with_a_token_the_stream_and_the_webcam_work_under_the_policy(browser, secure_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, ignore_https_errors=True)
+    context.grant_permissions(["camera"], origin=secure_url)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    blocked = []
+    page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text
+            else None)
+    try:
+        page.goto(secure_url + "/")
+        assert page.locator("#token").count() == 1, "without the token the page should ask for it"
+        page.fill("#token", TOKEN)
+        page.click(".token-form button")
+        page.wait_for_url(secure_url + "/")
+        assert page.evaluate("window.isSecureContext")
+        page.wait_for_function("() => document.getElementById('stream').naturalWidth > 0")
+        page.wait_for_function("() => document.querySelectorAll('#faces li.face').length === 2")
+        page.click("#webcam-toggle")
+        page.wait_for_function("() => /(angry|disgust|fear|happy|sad|surprise|neutral) \\d+%/"
+                               ".test(document.getElementById('webcam-status').textContent)")
+        page.click("#webcam-toggle")
+        cookies = context.cookies()
+        assert [cookie["name"] for cookie in cookies] == ["fer_token"]
+        assert cookies[0]["httpOnly"] and cookies[0]["secure"] and cookies[0]["sameSite"] == "Strict"
+    finally:
+        context.close()
+    assert not blocked, f"the Content-Security-Policy blocked: {blocked}"

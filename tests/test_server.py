@@ -2,15 +2,18 @@
 
 import contextlib
 import http.client
+import http.cookiejar
 import json
 import pathlib
 import queue
 import re
 import signal
+import ssl
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import cv2
@@ -18,6 +21,8 @@ import numpy as np
 import pytest
 
 from clips import load_faces, write_clip
+from fer.live import tls
+from fer.live.access import policy_for
 from fer.live.recognizer import EmotionRecognizer
 from fer.live.sources import open_source
 from fer.live.video import VideoAnalysis
@@ -44,9 +49,10 @@ def clip(tmp_path_factory):
 
 
 @contextlib.contextmanager
-def serving(app, threads=32):
-    """Serve ``app`` with waitress on a free loopback port; yields ``(host, port)``."""
-    server = make_server(app, "127.0.0.1", 0, threads)
+def serving(app, threads=32, host="127.0.0.1", tls_files=None):
+    """Serve ``app`` on a free port of ``host`` (waitress, or cheroot with ``tls_files``);
+    yields the loopback ``(host, port)`` to connect to."""
+    server = make_server(app, host, 0, threads, tls_files)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -73,10 +79,14 @@ def read_part(response):
 
 
 @contextlib.contextmanager
-def video_feed(address, timeout=TIMEOUT):
-    """An open ``/video_feed`` response; closed (the viewer leaves) at the end of the block."""
-    connection = http.client.HTTPConnection(*address, timeout=timeout)
-    connection.request("GET", "/video_feed")
+def video_feed(address, timeout=TIMEOUT, path="/video_feed", context=None):
+    """An open ``/video_feed`` response (over HTTPS with an SSL ``context``); closed (the viewer
+    leaves) at the end of the block."""
+    if context is None:
+        connection = http.client.HTTPConnection(*address, timeout=timeout)
+    else:
+        connection = http.client.HTTPSConnection(*address, timeout=timeout, context=context)
+    connection.request("GET", path)
     response = connection.getresponse()
     try:
         assert response.status == 200
@@ -230,6 +240,33 @@ def test_main_refuses_too_few_threads_for_its_viewers():
     assert result.returncode == 2 and "must exceed --max-viewers" in result.stderr
 
 
+@pytest.mark.parametrize("options, reason", [
+    (["--token", "short"], "--token must have at least 8 characters"),
+    (["--token", "long-enough", "--no-token"], "--token and --no-token contradict each other"),
+    (["--certfile", "cert.pem"], "--certfile and --keyfile go together"),
+    (["--certfile", "cert.pem", "--keyfile", "key.pem"], "--certfile cert.pem does not exist"),
+    (["--tls", "self-signed", "--certfile", "c.pem", "--keyfile", "k.pem"], "exclude each other"),
+])
+def test_main_refuses_access_options_that_cannot_work_in_one_line(options, reason):
+    result = run_main(*options)
+    assert result.returncode == 2 and reason in result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+
+
+def start_main(*args, cwd, pattern, **popen_options):
+    """``main.py args`` started; returns the process, a queue of its log lines, and the match of
+    ``pattern`` in the first line that has it (``None`` if none came within two minutes)."""
+    process = subprocess.Popen([sys.executable, str(ROOT / "main.py"), *args], cwd=cwd, stderr=subprocess.PIPE,
+                               text=True, **popen_options)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True).start()
+    found, deadline = None, time.monotonic() + 120
+    while found is None and time.monotonic() < deadline and process.poll() is None:
+        with contextlib.suppress(queue.Empty):
+            found = re.search(pattern, lines.get(timeout=1))
+    return process, lines, found
+
+
 def ignore_sigint():
     """What a shell does to a program it starts in the background: SIGINT ignored from the start."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -237,17 +274,11 @@ def ignore_sigint():
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_main_serves_the_demo_with_waitress_and_stops_cleanly(tiny_model_dir, tmp_path, stop_signal):
-    command = [sys.executable, str(ROOT / "main.py"), "--port", "0", "--model", str(tiny_model_dir),
-               "--source", str(tmp_path / "missing.mp4"), "--max-viewers", "4"]
-    process = subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.PIPE, text=True,
-                               preexec_fn=ignore_sigint)
-    lines = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True).start()
+    process, lines, url = start_main(
+        "--port", "0", "--model", str(tiny_model_dir), "--source", str(tmp_path / "missing.mp4"),
+        "--max-viewers", "4", cwd=tmp_path, pattern=r"demo at (http://127\.0\.0\.1:\d+/) \(waitress",
+        preexec_fn=ignore_sigint)
     try:
-        url, deadline = None, time.monotonic() + 120
-        while url is None and time.monotonic() < deadline:
-            with contextlib.suppress(queue.Empty):
-                url = re.search(r"demo at (http://127\.0\.0\.1:\d+/) \(waitress", lines.get(timeout=1))
         assert url, "main.py never logged its URL"
         with urllib.request.urlopen(url.group(1) + "healthz", timeout=TIMEOUT) as response:
             health = json.load(response)
@@ -317,3 +348,73 @@ def test_bursts_of_large_uploads_leave_memory_bounded(recognizer):
                 thread.join(60)
         grown = (process.memory_info().rss - before) / 2 ** 20
     assert grown < 600, f"memory grew by {grown:.0f} MiB over two bursts of eight large uploads"
+
+
+def status_of(url, headers=None, opener=None, context=None):
+    """The status of a GET of ``url`` (errors included), not following redirects unless ``opener`` does."""
+    request = urllib.request.Request(url, headers=headers or {})
+    opener = opener or urllib.request.build_opener(NoRedirects, urllib.request.HTTPSHandler(context=context))
+    try:
+        with opener.open(request, timeout=TIMEOUT) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_a_server_on_all_addresses_needs_its_token_on_every_route(recognizer, clip):
+    policy, made = policy_for("0.0.0.0")
+    app = create_app(recognizer, source=str(clip), access=policy)
+    with serving(app, host="0.0.0.0") as address:
+        base = f"http://{address[0]}:{address[1]}"
+        for path in ["/", "/video_feed", "/gallery/happy", "/api/faces"]:
+            assert status_of(base + path)[0] == 401, path
+        assert json.loads(status_of(base + "/healthz")[2]) == {"status": "ok"}
+        assert status_of(base + "/?token=" + policy.token[:-1])[0] == 401
+        assert status_of(base + "/api/faces", {"Authorization": "Bearer " + policy.token + "x"})[0] == 401
+        status, headers, _ = status_of(base + "/?token=" + policy.token)
+        assert status == 303 and headers["Location"] == "/" and "HttpOnly" in headers["Set-Cookie"]
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        status, _, page = status_of(base + "/gallery/sad?token=" + policy.token, opener=browser)
+        assert status == 200 and b"<h1" in page, "the cookie set by the token URL should open the gallery"
+        assert status_of(base + "/api/faces", {"Authorization": "Bearer " + policy.token})[0] == 200
+        with video_feed(address, path="/video_feed?token=" + policy.token) as response:
+            headers, jpeg = read_part(response)
+            assert decode(jpeg).shape == (480, 640, 3)
+    assert made
+
+
+def test_https_with_the_self_signed_certificate_streams_frames(recognizer, clip, tmp_path):
+    files = tls.self_signed(["127.0.0.1", "localhost"], tmp_path)
+    context = ssl.create_default_context(cafile=str(files.certfile))  # verifies the name 127.0.0.1 too
+    app = create_app(recognizer, source=str(clip))
+    with serving(app, tls_files=files) as address:
+        with video_feed(address, context=context) as response:
+            numbers = [int(read_part(response)[0]["x-frame-number"]) for _ in range(3)]
+            assert numbers == sorted(set(numbers))
+        base = f"https://{address[0]}:{address[1]}"
+        status, headers, _ = status_of(base + "/", context=context)
+        assert status == 200 and "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert status_of(base + "/", {"Host": "rebind.example"}, context=context)[0] == 403
+
+
+def test_main_on_all_addresses_prints_the_address_with_a_fresh_token(tiny_model_dir, tmp_path):
+    process, _, url = start_main(
+        "--host", "0.0.0.0", "--port", "0", "--model", str(tiny_model_dir), "--source", str(tmp_path / "missing.mp4"),
+        cwd=tmp_path, pattern=r"demo at (http://127\.0\.0\.1:\d+/)\?token=([\w-]{32}) ")
+    try:
+        assert url, "main.py never logged its address with a token"
+        assert status_of(url.group(1))[0] == 401
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        assert status_of(f"{url.group(1)}?token={url.group(2)}", opener=browser)[0] == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        finally:
+            process.kill()
+    assert process.returncode == 0

@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from ..labels import EMOTIONS
 from ..locations import DEFAULT_MODEL_DIR, ROOT
+from . import access as access_rules
 from .gallery import GALLERY_ROOT, Gallery
 from .mjpeg import BOUNDARY, mjpeg
 from .recognizer import EmotionRecognizer
@@ -120,14 +121,15 @@ def _libc():
 
 def create_app(recognizer=None, source="0", model_dir=None, gallery_root=GALLERY_ROOT,
                max_upload_bytes=MAX_UPLOAD_BYTES, stream_options=None, max_viewers=DEFAULT_MAX_VIEWERS,
-               upload_slots=UPLOAD_SLOTS, upload_wait=UPLOAD_WAIT):
+               upload_slots=UPLOAD_SLOTS, upload_wait=UPLOAD_WAIT, access=None):
     """Build the demo app around ``recognizer`` (or one loaded from ``model_dir``) and ``source``.
 
     ``source`` is anything :func:`fer.live.sources.open_source` takes; ``stream_options`` are
     keyword arguments of :class:`fer.live.stream.Broadcaster` (``idle_timeout``, ``keepalive``, ...).
     The capture thread starts with the first viewer of ``/video_feed``; past ``max_viewers``
     open streams, and past ``upload_slots`` uploads in analysis for ``upload_wait`` seconds,
-    requests get a 503 with ``Retry-After``.
+    requests get a 503 with ``Retry-After``. ``access`` is a :class:`fer.live.access.AccessPolicy`
+    (default: no token, Host names of this machine only).
     """
     if recognizer is None:
         recognizer = EmotionRecognizer(model_dir or DEFAULT_MODEL_DIR)
@@ -139,6 +141,7 @@ def create_app(recognizer=None, source="0", model_dir=None, gallery_root=GALLERY
     app.json.sort_keys = False  # keep each face's keys in the order box, emotion, confidence, scores
     app.extensions["fer"] = {"recognizer": recognizer, "broadcaster": broadcaster, "gallery": gallery}
     app.context_processor(lambda: {"emotions": EMOTIONS, "labels": recognizer.labels})
+    access_rules.install(app, access or access_rules.AccessPolicy())
     _add_page_routes(app, recognizer, broadcaster, gallery)
     _add_api_routes(app, recognizer, broadcaster, threading.BoundedSemaphore(upload_slots), upload_wait)
     _add_error_handlers(app)
