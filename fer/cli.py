@@ -19,6 +19,7 @@ from .console import hide_framework_chatter, setup_console
 COMMANDS = {
     "train": "fer.commands.train",
     "camera": "fer.commands.camera",
+    "analyze": "fer.commands.analyze",
     "serve": "fer.commands.serve",
     "evaluate": "fer.commands.evaluate",
     "ensemble": "fer.commands.ensemble",

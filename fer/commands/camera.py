@@ -65,12 +65,10 @@ def check_args(args):
 def make_recognizer(args):
     """An :class:`~fer.live.recognizer.EmotionRecognizer` with the model and detector settings asked for."""
     # Imported here so that --help and a bad SOURCE answer at once, without loading Keras.
-    from ..live.detector import FaceDetector
-    from ..live.recognizer import EmotionRecognizer
+    from ..live.recognizer import EmotionRecognizer, build_detector
     from ..locations import DEFAULT_MODEL_DIR
 
-    detector = FaceDetector(detect_width=args.detect_width or None)
-    return EmotionRecognizer(args.model or DEFAULT_MODEL_DIR, detector=detector)
+    return EmotionRecognizer(args.model or DEFAULT_MODEL_DIR, detector=build_detector(args.detect_width))
 
 
 def frames_of(source, max_frames):

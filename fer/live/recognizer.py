@@ -44,6 +44,11 @@ def face_result(box, scores, labels, face_id=None):
     return result
 
 
+def build_detector(detect_width=320):
+    """The face detector the command lines use: frames shrunk to ``detect_width`` (0 or None: full size)."""
+    return FaceDetector(detect_width=detect_width or None)
+
+
 class EmotionRecognizer:
     """Finds faces in pictures and scores their emotions with a trained model directory."""
 
