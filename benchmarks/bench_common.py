@@ -10,6 +10,8 @@ import json
 import os
 import pathlib
 import platform
+import subprocess
+import tempfile
 
 import numpy as np
 
@@ -155,3 +157,25 @@ def frame_summary(frame_stages, faces_found, wall_seconds):
             "latency": latency_summary([sum(stages.values()) for stages in frame_stages]),
             "stages_ms": {stage: milliseconds(means[stage]) for stage in STAGES if stage in means},
             "faces_found_per_frame": round(float(np.mean(faces_found)), 3)}
+
+
+def run_peer_script(script, arguments, timeout):
+    """Run ``script`` with the peer venv's Python from a temporary folder; its last stdout line as JSON.
+
+    From elsewhere and without ``PYTHONPATH``, ``import fer`` finds the PyPI package, not this
+    repository's ``fer/``. Returns ``(result, None)``, or ``(None, reason)`` when it cannot run.
+    """
+    python = PEER_VENV / "bin" / "python"
+    if not python.is_file():
+        return None, f"{PEER_VENV} not found: run bash benchmarks/setup_peer.sh"
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    with tempfile.TemporaryDirectory(prefix="fer-peer-") as elsewhere:
+        try:
+            done = subprocess.run([str(python), str(script), *map(str, arguments)], cwd=elsewhere, env=env,
+                                  capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None, f"timed out after {timeout} s"
+    if done.returncode != 0:
+        return None, f"exit {done.returncode}: " + " | ".join(done.stderr.strip().splitlines()[-3:])
+    return json.loads(done.stdout.strip().splitlines()[-1]), None

@@ -20,10 +20,8 @@ Two references run on the same clips:
 """
 
 import inspect
-import json
 import os
 import pathlib
-import subprocess
 import sys
 import tempfile
 import time
@@ -232,32 +230,16 @@ def run_peer(clips, quality, warmup, modes, timeout):
     ``import fer`` finds the PyPI package and not this repository's ``fer/``. A mode that
     cannot run gives results with an ``error`` saying why instead of numbers.
     """
-    python = bench_common.PEER_VENV / "bin" / "python"
     runs = []
     for mode in modes:
         pipeline = f"fer-pypi ({mode})"
-        if not python.is_file():
-            error = f"{bench_common.PEER_VENV} not found: run bash benchmarks/setup_peer.sh"
+        arguments = ["--mode", mode, "--quality", quality, "--warmup", warmup]
+        for count, path in clips.items():
+            arguments += ["--clip", f"{count}:{path}"]
+        peer, error = bench_common.run_peer_script(PEER_SCRIPT, arguments, timeout)
+        if error is not None:
             runs += [{"pipeline": pipeline, "faces": count, "error": error} for count in clips]
             continue
-        command = [str(python), str(PEER_SCRIPT), "--mode", mode, "--quality", str(quality),
-                   "--warmup", str(warmup)]
-        for count, path in clips.items():
-            command += ["--clip", f"{count}:{path}"]
-        env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-        env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-        with tempfile.TemporaryDirectory(prefix="fer-peer-") as elsewhere:
-            try:
-                done = subprocess.run(command, cwd=elsewhere, env=env, capture_output=True, text=True,
-                                      timeout=timeout)
-            except subprocess.TimeoutExpired:
-                done = None
-        if done is None or done.returncode != 0:
-            reason = (f"timed out after {timeout} s" if done is None else
-                      f"exit {done.returncode}: " + " | ".join(done.stderr.strip().splitlines()[-3:]))
-            runs += [{"pipeline": pipeline, "faces": count, "error": reason} for count in clips]
-            continue
-        peer = json.loads(done.stdout.strip().splitlines()[-1])
         runs += [{"pipeline": pipeline, **run, "peer_version": peer["version"]} for run in peer["runs"]]
     return runs
 

@@ -57,8 +57,11 @@ def run_local(jobs, workers, on_result, on_frames=lambda frames: None):
 
 def _start_worker(progress, stop):
     """In each worker: Ctrl+C is the main process's to handle; keep the progress queue and stop flag."""
+    from ..live.memory import limit_malloc_arenas
+
     global _progress, _stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    limit_malloc_arenas()  # before the model's threads first allocate
     _progress, _stop = progress, stop
 
 

@@ -176,7 +176,8 @@ def run(args):
     problems = check_args(args)
     if problems:
         raise ValueError("; ".join(problems))
-    from ..live.web import create_app, limit_malloc_arenas
+    from ..live.memory import limit_malloc_arenas
+    from ..live.web import create_app
 
     policy = access_policy(args)
     limit_malloc_arenas()  # before the server's threads first allocate

@@ -7,11 +7,7 @@ with the model's predictions, each picture at ``/gallery/<emotion>/<name>.png``)
 Templates and static files live in the repository's ``templates/`` and ``static/`` folders.
 """
 
-import contextlib
-import ctypes
-import ctypes.util
 import dataclasses
-import functools
 import io
 import logging
 import threading
@@ -25,6 +21,7 @@ from ..labels import EMOTIONS
 from ..locations import DEFAULT_MODEL_DIR, ROOT
 from . import access as access_rules
 from .gallery import GALLERY_ROOT, Gallery
+from .memory import release_free_memory
 from .mjpeg import BOUNDARY, mjpeg
 from .recognizer import EmotionRecognizer
 from .stream import DEFAULT_MAX_VIEWERS, Broadcaster
@@ -94,29 +91,6 @@ def decode_image(data, max_pixels=MAX_UPLOAD_PIXELS, max_side=MAX_ANALYSIS_SIDE)
         except (OSError, SyntaxError, ValueError) as error:  # how Pillow reports truncated or corrupt data
             raise UploadError(f"unreadable or truncated image ({error})") from None
     return Picture(np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1]), upright_width / rgb.width)
-
-
-def release_free_memory():
-    """Hand freed heap memory back to the system (glibc), so that upload peaks do not ratchet up."""
-    libc = _libc()
-    if libc is not None and hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)
-
-
-def limit_malloc_arenas(arenas=2):
-    """Cap glibc's per-thread heaps: with many server threads each keeps its own peak otherwise."""
-    libc = _libc()
-    if libc is not None and hasattr(libc, "mallopt"):
-        libc.mallopt(-8, arenas)  # M_ARENA_MAX
-
-
-@functools.lru_cache(maxsize=1)
-def _libc():
-    """The C library, looked up once (``find_library`` runs ``ldconfig``)."""
-    name = ctypes.util.find_library("c")
-    with contextlib.suppress(OSError):
-        return ctypes.CDLL(name) if name else None
-    return None
 
 
 def create_app(recognizer=None, source="0", model_dir=None, gallery_root=GALLERY_ROOT,

@@ -12,8 +12,6 @@ import logging
 import pathlib
 import platform
 
-import keras
-
 log = logging.getLogger(__name__)
 
 PRECISIONS = ("auto", "float32", "bfloat16", "float16")
@@ -47,6 +45,8 @@ def cpu_bfloat16_units():
 
 
 def _gpu_compute_capabilities():
+    import keras
+
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -94,6 +94,8 @@ def resolve_precision(precision, step_seconds=None):
 @contextlib.contextmanager
 def dtype_policy(precision):
     """Layers built inside compute in ``precision`` (float32 variables); the policy is restored after."""
+    import keras
+
     before = keras.config.dtype_policy()
     keras.config.set_dtype_policy(_POLICIES[precision])
     try:
