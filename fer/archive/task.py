@@ -130,7 +130,7 @@ def _frames(job):
             if not ok:
                 return
             yield index, index / source.fps, frame
-            for _ in range(job.options.every - 1):  # frames skipped are only grabbed, not decoded
+            for _ in range(job.options.every - 1):  # frames skipped are only grabbed: no colour conversion, no analysis
                 index += 1
                 if not source.capture.grab():
                     return
