@@ -7,6 +7,7 @@ Both call :func:`fer.archive.task.analyze_input` on each job and hand each summa
 import concurrent.futures
 import logging
 import multiprocessing
+import os
 import queue
 import signal
 
@@ -31,9 +32,9 @@ def run_local(jobs, workers, on_result, on_frames=lambda frames: None):
     was writing, the jobs not started are cancelled, and ``KeyboardInterrupt`` goes on up.
     """
     context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
-    progress, stop = context.Queue(), context.Event()
+    progress, stop, started = context.Queue(), context.Event(), context.Value("i", 0)
     pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                                  initargs=(progress, stop))
+                                                  initargs=(progress, stop, started, workers))
     futures = {pool.submit(_run_job, job): job for job in jobs}
     pending = set(futures)
     try:
@@ -55,14 +56,32 @@ def run_local(jobs, workers, on_result, on_frames=lambda frames: None):
     pool.shutdown(wait=True)
 
 
-def _start_worker(progress, stop):
-    """In each worker: Ctrl+C is the main process's to handle; keep the progress queue and stop flag."""
+def _start_worker(progress, stop, started, workers):
+    """In each worker: Ctrl+C is the main process's to handle; keep the progress queue and stop flag;
+    run on a share of the cores of its own."""
     from ..live.memory import limit_malloc_arenas
 
     global _progress, _stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with started.get_lock():
+        index, started.value = started.value, started.value + 1
+    _own_cores(index, workers)
     limit_malloc_arenas()  # before the model's threads first allocate
     _progress, _stop = progress, stop
+
+
+def _own_cores(index, workers):
+    """Pin worker ``index`` of ``workers`` to its share of the usable cores.
+
+    Decoding, detection and the model each spread over every core they see: two workers that
+    both see both cores of a two-core machine fight over them and gain little. With a share
+    each, the threads of each library follow (they size themselves by the cores usable).
+    """
+    if workers < 2 or not hasattr(os, "sched_setaffinity"):
+        return
+    cores = sorted(os.sched_getaffinity(0))
+    share = cores[index % workers::workers] or [cores[index % len(cores)]]
+    os.sched_setaffinity(0, share)
 
 
 def _run_job(job):
