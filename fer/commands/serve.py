@@ -13,9 +13,6 @@ from ..locations import DEFAULT_MODEL_DIR, model_dir_problem
 
 log = logging.getLogger(__name__)
 
-MIN_TOKEN_LENGTH = 8
-"""Shortest ``--token`` accepted (the one made here has 32 characters)."""
-
 RESERVED_THREADS = 8
 """Waitress threads kept beyond ``--max-viewers`` for the page, the API and health checks:
 each open MJPEG stream holds a thread for as long as it is watched."""
@@ -68,6 +65,8 @@ def check_args(args):
     elif args.threads is not None and args.threads <= args.max_viewers:
         problems.append(f"--threads ({args.threads}) must exceed --max-viewers ({args.max_viewers}), or the "
                         "streams leave no thread for the page and the API")
+    from ..live.access import MIN_TOKEN_LENGTH  # Flask, but not TensorFlow
+
     if args.token is not None and args.no_token:
         problems.append("--token and --no-token contradict each other")
     elif args.token is not None and len(args.token) < MIN_TOKEN_LENGTH:
@@ -137,7 +136,7 @@ class HTTPSServer:
         """cheroot's messages through ``logging``: a viewer who hangs up or a client that drops the
         TLS handshake is routine (debug), not a traceback on the console."""
         error = sys.exc_info()[1]
-        if error is None and msg.startswith("socket.error") or isinstance(error, (ConnectionError, ssl.SSLError)):
+        if (error is None and msg.startswith("socket.error")) or isinstance(error, (ConnectionError, ssl.SSLError)):
             log.debug("connection ended: %s", error or msg)
         else:
             log.log(level, "cheroot: %s", msg, exc_info=error if traceback else None)

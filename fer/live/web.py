@@ -5,6 +5,7 @@ viewer through one :class:`fer.live.stream.Broadcaster`), ``/api/faces`` (what t
 now), ``/api/predict`` (faces in an uploaded picture), ``/gallery/<emotion>`` (sample faces
 with the model's predictions, each picture at ``/gallery/<emotion>/<name>.png``) and ``/healthz``.
 Templates and static files live in the repository's ``templates/`` and ``static/`` folders.
+Who may reach any route (token, Host names) and the security headers are :mod:`fer.live.access`'s.
 """
 
 import dataclasses
