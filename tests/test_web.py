@@ -1,7 +1,9 @@
 """The Flask app through its test client: every route, and the errors a visitor can cause."""
 
+import base64
 import importlib.util
 import io
+import json
 import pathlib
 import re
 import threading
@@ -298,3 +300,48 @@ def test_streams_beyond_the_ceiling_get_a_503_page_and_the_api_still_answers(rec
         again.close()
     finally:
         app.extensions["fer"]["broadcaster"].close()
+
+
+def test_boxes_from_the_caller_skip_detection_and_come_back_one_face_each_in_order(client, scene, recognizer):
+    image, true_boxes = scene
+    boxes = [list(map(int, box)) for box in true_boxes[::-1]] + [[0, 0, 60, 60]]  # the last holds no face
+    response = client.post("/api/predict", data={"image": (io.BytesIO(jpeg_bytes(image)), "scene.jpg"),
+                                                 "boxes": json.dumps(boxes)}, content_type="multipart/form-data")
+    faces = response.get_json()
+    assert response.status_code == 200 and [face["box"] for face in faces] == boxes
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    for face, (x, y, w, h) in zip(faces, boxes):  # scored on exactly that region
+        expected = recognizer.classify_faces([gray[y:y + h, x:x + w]])[0]
+        assert face["scores"]["happy"] == pytest.approx(float(expected[recognizer.labels.index("happy")]), abs=0.02)
+
+
+def test_boxes_come_in_a_json_body_too_in_the_pictures_own_pixels(client, scene, recognizer):
+    image, true_boxes = scene
+    large = cv2.resize(image, (2560, 1920))  # shrunk for analysis; boxes stay in the upload's pixels
+    boxes = [[int(value * 4) for value in box] for box in true_boxes]
+    body = {"image": base64.b64encode(jpeg_bytes(large)).decode("ascii"), "boxes": boxes}
+    response = client.post("/api/predict", json=body)
+    assert response.status_code == 200
+    assert [face["box"] for face in response.get_json()] == boxes
+    assert client.post("/api/predict", json={"boxes": boxes}).status_code == 400
+
+
+@pytest.mark.parametrize("boxes, reason", [
+    ("[[1, 2, 3]]", "box 0 ([1, 2, 3]) is not a list of four numbers"),
+    ('[[10, 10, "w", 40]]', "is not a list of four numbers"),
+    ('{"x": 1}', "boxes must be a list of [x, y, w, h] lists"),
+    ("[[10, 10, 40, 40], [10, 10, 0, 40]]", "box 1 [10, 10, 0, 40] has an empty size"),
+    ("[[700, 10, 40, 40]]", "box 0 [700, 10, 40, 40] lies wholly outside the 640 x 480 picture"),
+    ("[[1, 2, 3, 4", "the 'boxes' field is not JSON"),
+])
+def test_bad_boxes_get_400_saying_which_and_why(client, scene, boxes, reason):
+    image, _ = scene
+    response = client.post("/api/predict", data={"image": (io.BytesIO(jpeg_bytes(image)), "scene.jpg"),
+                                                 "boxes": boxes}, content_type="multipart/form-data")
+    assert response.status_code == 400 and reason in response.get_json()["error"]
+
+
+def test_a_box_partly_outside_is_scored_on_the_part_inside(recognizer, scene):
+    image, _ = scene
+    faces = recognizer.analyze(image, boxes=[[600, 440, 100, 100]])
+    assert faces[0]["box"] == [600, 440, 100, 100] and sum(faces[0]["scores"].values()) == pytest.approx(1, abs=1e-3)

@@ -16,6 +16,7 @@ from ..deployment.bundle import bundled_litert
 from ..locations import DEFAULT_MODEL_DIR
 from ..preprocessing import faces_to_batch, to_gray
 from ..training.artifacts import load_model
+from .boxes import checked_boxes
 from .detector import FaceDetector
 from .inference import make_scorer
 
@@ -70,11 +71,19 @@ class EmotionRecognizer:
         log.info("emotion model %s: %d classes, %d x %d input, run by %s", self.model_dir, len(self.labels),
                  self.input_size, self.input_size, self.scorer.engine)
 
-    def analyze(self, picture):
-        """One dict per face in the BGR (or grey) picture: box, emotion, confidence and scores."""
+    def analyze(self, picture, boxes=None):
+        """One dict per face in the BGR (or grey) picture: box, emotion, confidence and scores.
+
+        ``boxes`` (``[[x, y, w, h], ...]``, the caller's own faces) skips detection: one face per
+        box, in order, each reported with its box as given (scored on the part inside the picture).
+        Raises :class:`fer.live.boxes.BoxError` for a box that cannot be used.
+        """
         gray = to_gray(picture)
-        boxes = self.find_faces(gray)
-        return self.face_results(boxes, self.score_faces(gray, boxes))
+        if boxes is None:
+            boxes = self.find_faces(gray)
+            return self.face_results(boxes, self.score_faces(gray, boxes))
+        cut = checked_boxes(boxes, gray.shape[1], gray.shape[0])
+        return self.face_results([[round(value) for value in box] for box in boxes], self.score_faces(gray, cut))
 
     def find_faces(self, gray):
         """Boxes ``(x, y, w, h)`` of the faces in a whole grey picture."""

@@ -8,8 +8,11 @@ Templates and static files live in the repository's ``templates/`` and ``static/
 Who may reach any route (token, Host names) and the security headers are :mod:`fer.live.access`'s.
 """
 
+import base64
+import binascii
 import dataclasses
 import io
+import json
 import logging
 import threading
 
@@ -21,6 +24,7 @@ from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from ..labels import EMOTIONS
 from ..locations import DEFAULT_MODEL_DIR, ROOT
 from . import access as access_rules
+from .boxes import BoxError, checked_boxes
 from .gallery import GALLERY_ROOT, Gallery
 from .memory import release_free_memory
 from .mjpeg import BOUNDARY, mjpeg
@@ -61,6 +65,42 @@ class Picture:
     def to_upload(self, box):
         """A box ``[x, y, w, h]`` of :attr:`image` in the upload's own pixels."""
         return [int(round(value * self.scale)) for value in box]
+
+    def to_analysis(self, box):
+        """A box in the upload's own pixels as a box of :attr:`image`."""
+        return [value / self.scale for value in box]
+
+    @property
+    def upload_size(self):
+        """``(width, height)`` of the upload, upright."""
+        return round(self.image.shape[1] * self.scale), round(self.image.shape[0] * self.scale)
+
+
+def read_upload(request):
+    """``(picture bytes, boxes or None)`` of an ``/api/predict`` request; :class:`UploadError` if malformed."""
+    boxes_text = None
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("image")
+        if upload is None:
+            raise UploadError("multipart upload without an 'image' field")
+        data, boxes_text = upload.read(), request.form.get("boxes")
+    elif request.mimetype == "application/json":
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("image"), str):
+            raise UploadError('a JSON body must be {"image": "<base64 picture>", "boxes": [[x, y, w, h], ...]}')
+        try:
+            data = base64.b64decode(body["image"], validate=True)
+        except binascii.Error:
+            raise UploadError("the JSON 'image' field is not base64") from None
+        return data, body.get("boxes")
+    else:  # the picture is the body itself (curl --data-binary @face.jpg)
+        data = request.get_data(cache=False)
+    if boxes_text is None:
+        return data, None
+    try:
+        return data, json.loads(boxes_text)
+    except ValueError:
+        raise UploadError("the 'boxes' field is not JSON: send [[x, y, w, h], ...]") from None
 
 
 def decode_image(data, max_pixels=MAX_UPLOAD_PIXELS, max_side=MAX_ANALYSIS_SIDE):
@@ -168,26 +208,30 @@ def _add_api_routes(app, recognizer, broadcaster, upload_slots, upload_wait):
 
     @app.post("/api/predict")
     def predict():
-        """Faces in an uploaded picture (multipart field ``image`` or the raw body)."""
-        if flask.request.mimetype == "multipart/form-data":
-            upload = flask.request.files.get("image")
-            if upload is None:
-                return flask.jsonify(error="multipart upload without an 'image' field"), 400
-            data = upload.read()
-        else:  # the picture is the body itself (curl --data-binary @face.jpg)
-            data = flask.request.get_data(cache=False)
+        """Faces in an uploaded picture: multipart field ``image`` (and optionally ``boxes``, JSON),
+        a JSON body ``{"image": base64, "boxes": [...]}``, or the raw picture as the body."""
+        try:
+            data, boxes = read_upload(flask.request)
+        except UploadError as error:
+            return flask.jsonify(error=str(error)), 400
         if not upload_slots.acquire(timeout=upload_wait):
             raise ServiceUnavailable("busy analysing other pictures; try again shortly", retry_after=2)
         try:
             picture = decode_image(data)
             del data
-            faces = recognizer.analyze(picture.image)  # each upload stands alone
-        except UploadError as error:
+            if boxes is None:
+                faces = recognizer.analyze(picture.image)  # each upload stands alone
+                return flask.jsonify([dict(face, box=picture.to_upload(face["box"])) for face in faces])
+            width, height = picture.upload_size
+            checked_boxes(boxes, width, height)  # the caller's errors, in the caller's pixels
+            faces = recognizer.analyze(picture.image, boxes=[picture.to_analysis(box) for box in boxes])
+            return flask.jsonify([dict(face, box=[int(round(value)) for value in box])
+                                  for face, box in zip(faces, boxes)])
+        except (UploadError, BoxError) as error:
             return flask.jsonify(error=str(error)), 400
         finally:
             upload_slots.release()
             release_free_memory()
-        return flask.jsonify([dict(face, box=picture.to_upload(face["box"])) for face in faces])
 
     @app.get("/healthz")
     def healthz():
