@@ -182,7 +182,8 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_gives_the_tables_of_an_uninterrupted_r
     cut = tmp_path / "cut"
     process = subprocess.Popen(analyze_command(folder, "--output", cut, "--model", tiny_model_dir, "--workers", 2,
                                                "--full-search-every", 1),
-                               stderr=subprocess.PIPE, text=True, cwd=ROOT)
+                               stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))  # as in a script
     deadline = time.monotonic() + 240
     for line in process.stderr:  # wait until the first input is finished, then press Ctrl+C
         if f" 1/{clips} " in line or time.monotonic() > deadline:

@@ -13,6 +13,8 @@ import pathlib
 import sys
 import time
 
+from .signals import stop_on_signals
+
 log = logging.getLogger(__name__)
 
 HELP = "analyse folders of videos and pictures in parallel: a table per input and a summary"
@@ -99,6 +101,7 @@ def run(args):
     log.info("%d inputs: %d finished before, %d to analyse (%s engine, %d workers)", len(jobs),
              len(jobs) - len(todo), len(todo), args.engine, args.workers)
     started = time.perf_counter()
+    stop_on_signals()  # Ctrl+C and kill stop the workers cleanly, even when started in the background
     try:
         analyse(todo, args, manifest, rows)
     except KeyboardInterrupt:

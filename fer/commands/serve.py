@@ -2,13 +2,13 @@
 
 import logging
 import os
-import signal
 import ssl
 import sys
 
 from ..live.addresses import is_loopback, local_addresses, url_host
 from ..live.stream import DEFAULT_MAX_VIEWERS
 from ..live import tls
+from .signals import stop_on_signals
 from ..locations import DEFAULT_MODEL_DIR, model_dir_problem
 
 log = logging.getLogger(__name__)
@@ -189,23 +189,6 @@ def run(args):
     except OSError as error:
         raise OSError(f"cannot serve on {args.host}:{args.port}: {error}") from error
     return 0
-
-
-def stop_on_signals(first=None):
-    """Make Ctrl+C (SIGINT) and SIGTERM (``kill``, ``docker stop``) end the server cleanly.
-
-    Python ignores SIGINT for good when it starts with SIGINT ignored, as a program started in
-    the background by a shell script does; SIGTERM would otherwise end it without releasing
-    the camera or closing the streams. ``first`` runs before the interrupt: waitress waits
-    for its worker threads when interrupted, so the open streams must end before that.
-    """
-    def interrupt(signum, frame):
-        if first is not None:
-            first()
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, interrupt)
 
 
 def announce(args, port, scheme, token, server_name):
