@@ -159,36 +159,58 @@ class Broadcaster:
 
         Yields None, registering nothing, when ``max_viewers`` already watch.
         """
-        with self._lock:
-            viewer = None if self._full() else next(self._viewer_ids)
-            if viewer is not None:
-                self._viewers[viewer] = time.monotonic()
-                self._start_if_stopped()
+        viewer = self.join()
         if viewer is None:
             yield None
             return
         try:
             yield viewer
         finally:
-            with self._lock:
-                self._viewers.pop(viewer, None)
+            self.leave(viewer)
+
+    def join(self):
+        """Take a viewer's place now (the thread starts if needed): its id, or None when full.
+
+        Taken when the request comes, not when its stream first runs, so that two requests at
+        once cannot both pass the ceiling. Give it back with :meth:`leave`.
+        """
+        with self._lock:
+            if self._full():
+                return None
+            viewer = next(self._viewer_ids)
+            self._viewers[viewer] = time.monotonic()
+            self._start_if_stopped()
+            return viewer
+
+    def leave(self, viewer):
+        """Give back a place taken with :meth:`join` (again: no effect)."""
+        with self._lock:
+            if self._viewers.pop(viewer, None) is not None:
                 self._last_left = time.monotonic()
 
-    def frames(self):
+    def frames(self, viewer=None):
         """Generator of :class:`Frame` for one viewer: each new frame once, or a status frame.
 
-        Waits at most ``keepalive`` seconds for a new frame; past that it repeats the latest
-        error frame or sends a waiting frame, so a viewer is never left hanging.
+        ``viewer``: a place taken with :meth:`join`, which the caller gives back; without one,
+        a place is taken on the first frame and given back at the end. Waits at most
+        ``keepalive`` seconds for a new frame; past that it repeats the latest error frame or
+        sends a waiting frame, so a viewer is never left hanging.
         """
-        with self.watching() as viewer:
-            last_number = 0
-            while viewer is not None and not self._closed.is_set():
-                frame = self.next_frame(last_number, self.keepalive)
-                if frame is None:
-                    frame = self._stalled_frame()
-                else:
-                    last_number = frame.number
-                yield frame
+        if viewer is None:
+            with self.watching() as viewer:
+                yield from self._frames_for(viewer)
+        else:
+            yield from self._frames_for(viewer)
+
+    def _frames_for(self, viewer):
+        last_number = 0
+        while viewer is not None and not self._closed.is_set():
+            frame = self.next_frame(last_number, self.keepalive)
+            if frame is None:
+                frame = self._stalled_frame()
+            else:
+                last_number = frame.number
+            yield frame
 
     def next_frame(self, after, timeout):
         """The latest frame numbered above ``after``, waiting up to ``timeout`` s; else None."""

@@ -173,11 +173,13 @@ def _add_page_routes(app, recognizer, broadcaster, gallery):
     @app.get("/video_feed")
     def video_feed():
         """The annotated video as MJPEG; every viewer shares one capture thread."""
-        if broadcaster.full:
+        viewer = broadcaster.join()  # the place is taken now, so two requests at once cannot both pass
+        if viewer is None:
             raise ServiceUnavailable(f"{broadcaster.max_viewers} video streams are open, the most this server "
                                      "allows (main.py --max-viewers raises it); try again shortly", retry_after=2)
-        response = flask.Response(mjpeg(broadcaster.frames()),
+        response = flask.Response(mjpeg(broadcaster.frames(viewer)),
                                   mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}")
+        response.call_on_close(lambda: broadcaster.leave(viewer))  # even if the stream never started
         response.headers["Cache-Control"] = "no-store, no-cache, must-revalidate"
         response.headers["X-Accel-Buffering"] = "no"  # let a reverse proxy pass frames straight on
         return response
