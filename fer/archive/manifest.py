@@ -11,8 +11,9 @@ import functools
 import hashlib
 import json
 import logging
-import os
 import pathlib
+
+from ..files import written_whole
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,5 @@ class Manifest:
 
     def save(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(f".{FILE_NAME}.partial")
-        temporary.write_text(json.dumps({"tables": self.entries}, indent=1), encoding="utf-8")
-        os.replace(temporary, self.path)
+        with written_whole(self.path) as temporary:
+            temporary.write_text(json.dumps({"tables": self.entries}, indent=1), encoding="utf-8")

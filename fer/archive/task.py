@@ -12,19 +12,18 @@ import csv
 import dataclasses
 import functools
 import logging
-import os
 import pathlib
 import time
 
 import cv2
 
+from ..files import written_whole
 from ..live.emotion_log import csv_columns, face_row
 from ..live.sources import SourceError, open_video_file
 from ..training.data import DataError, read_image
 
 log = logging.getLogger(__name__)
 
-TABLE_FORMATS = ("csv", "parquet")
 PARQUET_ROWS_PER_GROUP = 20_000
 """Rows held before a parquet row group is written: memory stays bounded for long videos."""
 
@@ -71,20 +70,15 @@ def analyze_input(job, progress=None, should_stop=None):
     recognizer = recognizer_for(job.options.model, job.options.detect_width)
     started = time.perf_counter()  # after the model loads: once per process, not this input's cost
     labels = recognizer.labels
-    partial = job.table.with_name(f".{job.table.name}.partial")
     row = {"input": job.name, "status": "ok", "error": ""}
     try:
         job.table.parent.mkdir(parents=True, exist_ok=True)
-        with _table_writer(partial, labels, job.options.table_format) as table:
+        with written_whole(job.table) as partial, _table_writer(partial, labels, job.options.table_format) as table:
             counts = _analyze_frames(job, recognizer, table, progress or (lambda frames: None),
                                      should_stop or (lambda: False))
-        os.replace(partial, job.table)
     except (SourceError, DataError, OSError, cv2.error) as error:
         row.update(status="error", error=_reason(error, job.path))
         counts = {"frames": 0, "faces": 0, "seconds": 0.0, "emotions": {}}
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            partial.unlink()
     row.update(frames=counts["frames"], faces=counts["faces"], seconds=round(counts["seconds"], 3),
                analysis_seconds=round(time.perf_counter() - started, 3))
     for label in labels:

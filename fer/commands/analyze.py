@@ -8,12 +8,13 @@ so a rerun (after Ctrl+C, a crash, or new files) analyses only what is not done 
 import csv
 import json
 import logging
-import os
 import pathlib
 import sys
 import time
 
+from ..files import usable_cores, written_whole
 from .signals import stop_on_signals
+
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ EPILOG = ("examples: python -m fer analyze recordings/ --output results/   |   "
           "python -m fer analyze a.mp4 b.mp4 --output out/ --every 5 --format parquet   |   "
           "python -m fer analyze /shared/videos --output /shared/results --engine ray --ray-address auto")
 LOG_LEVEL = logging.INFO
+TABLE_FORMATS = ("csv", "parquet")
 
 
 def add_arguments(parser):
@@ -33,7 +35,7 @@ def add_arguments(parser):
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="video files, pictures, or folders of them")
     parser.add_argument("--output", required=True, metavar="DIR", help="folder for the tables, summary.csv and "
                         "manifest.json (on a cluster: storage every node sees)")
-    parser.add_argument("--format", dest="table_format", default="csv", choices=["csv", "parquet"],
+    parser.add_argument("--format", dest="table_format", default="csv", choices=TABLE_FORMATS,
                         help="table format (parquet needs pyarrow)")
     parser.add_argument("--every", type=int, default=1, metavar="N", help="analyse every Nth frame of a video")
     parser.add_argument("--model", metavar="DIR", help="model directory [default: models/default in the repository]")
@@ -50,11 +52,6 @@ def add_arguments(parser):
                         help="local: a process pool on this machine; ray: Ray tasks (pip install ray)")
     parser.add_argument("--ray-address", metavar="ADDR", help="the Ray cluster to join ('auto', or "
                         "ray://HOST:10001) [default: start a local Ray for this run and stop it after]")
-
-
-def usable_cores():
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def check_args(args):
@@ -207,11 +204,9 @@ def write_summary(output, jobs, rows, labels):
     columns = summary_columns(labels)
     path = pathlib.Path(output) / "summary.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(".summary.csv.partial")
-    with open(temporary, "w", newline="", encoding="utf-8") as handle:
+    with written_whole(path) as temporary, open(temporary, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for job in jobs:
             writer.writerow(rows[job.name] or {"input": job.name, "status": "not done", "error": "interrupted"})
-    os.replace(temporary, path)
     return path

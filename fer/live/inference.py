@@ -10,13 +10,14 @@ Keras call, for backends LiteRT cannot export from.
 """
 
 import logging
-import os
 import pathlib
 import tempfile
 import time
 
 import keras
 import numpy as np
+
+from ..files import usable_cores
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +28,7 @@ MAX_THREADS = 4
 
 def default_threads():
     """CPU cores this process may use, at most :data:`MAX_THREADS`."""
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(MAX_THREADS, usable or 1))
+    return max(1, min(MAX_THREADS, usable_cores()))
 
 
 class KerasScorer:

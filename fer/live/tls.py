@@ -14,6 +14,7 @@ import os
 import pathlib
 import socket
 
+from ..files import written_whole
 from .addresses import LOOPBACK_NAMES, is_ip_literal, local_addresses
 
 log = logging.getLogger(__name__)
@@ -113,12 +114,11 @@ def _write_self_signed(files, names):
 
 
 def _write_whole(path, data, mode):
-    """Write ``data`` to ``path`` with ``mode`` from the start, through a temporary name."""
-    temporary = path.with_name(path.name + ".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
-    os.replace(temporary, path)
+    """Write ``data`` to ``path`` with ``mode`` from the start (a key is never readable by others)."""
+    with written_whole(path) as temporary:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
 
 
 def check_files(certfile, keyfile):
