@@ -92,18 +92,20 @@ class StageClock:
 class OurPipeline:
     """``VideoAnalysis.analyze`` + ``draw_faces`` + the stream's JPEG encode, its stages timed."""
 
-    def __init__(self, model_dir, quality, full_search_every=None):
+    def __init__(self, model_dir, quality, full_search_every=None, detector="haar", align=True):
         from fer.live.drawing import draw_faces
         from fer.live.mjpeg import encode_jpeg
         from fer.live.recognizer import EmotionRecognizer
         from fer.live.video import VideoAnalysis
 
         self.options = {} if full_search_every is None else {"full_search_every": full_search_every}
-        self.recognizer = EmotionRecognizer(model_dir)
+        self.recognizer = EmotionRecognizer(model_dir, detector=detector, align=align)
         self.new_video = lambda: VideoAnalysis(self.recognizer, **self.options)
         self.video = self.new_video()
         self.draw_faces = draw_faces
         self.name = "ours" if full_search_every is None else f"ours, full search every {full_search_every}"
+        if detector != "haar":
+            self.name += f", {detector}" + ("" if align else " --no-align")
         self.encode_jpeg = encode_jpeg
         self.quality = quality
         self.clock = StageClock()
@@ -144,11 +146,11 @@ class NaivePipeline:
 
     def __init__(self, model_dir, quality):
         from fer.training.artifacts import load_model
-        from fer.live.detector import FaceDetector
+        from fer.live.haar import HaarDetector
 
         loaded = load_model(model_dir)
         self.model, self.labels, self.size = loaded.model, loaded.labels, loaded.input_size
-        self.detector = FaceDetector(detect_width=None)  # the same cascade and settings, full resolution
+        self.detector = HaarDetector(detect_width=None)  # the same cascade and settings, full resolution
         self.quality = quality
 
     def reset(self):

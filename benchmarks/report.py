@@ -182,10 +182,27 @@ def archive_analysis_section(result):
             + table(["run", "frames", "seconds", "frames/s", "analysis frames/s", "peak MiB", "error"], rows))
 
 
+def detectors_section(result):
+    """Faces found, live and end-to-end accuracy per detector and angle, then frames/s per face count."""
+    settings, runs = result["settings"], result["runs"]
+    accuracy = [[f"`{run['detector']}`", f"±{run['angle']}°", run["faces"], f"{run['found_pct']} %",
+                 f"{run['live_accuracy_pct']} %", f"{run['end_to_end_pct']} %", run["extra_boxes"]]
+                for run in runs["accuracy"]]
+    speed = [[f"`{run['detector']}`", run["faces"], cell(run["fps"]), cell(run["stages_ms"].get("detect"), 2),
+              cell(run["stages_ms"].get("classify"), 2)] for run in runs["speed"]]
+    intro = (f"{settings['faces']} PublicTest faces of `{settings['data']}` grown to {settings['face_side']} px, four "
+             "to a 640 x 480 frame, turned each way by the angle in turn, every frame searched whole; *model alone* "
+             "scores the turned squares with no detector. Then the live pipeline of `live_pipeline.py` per detector.")
+    return ("## Face detectors (`detectors.py`)\n\n" + intro + "\n\n"
+            + table(["detector", "turned", "faces", "found", "right of found", "right of all", "boxes on no face"],
+                    accuracy)
+            + "\n\n" + table(["detector", "faces", "frames/s", "detect ms", "classify ms"], speed))
+
+
 SECTIONS = {"live_pipeline": live_pipeline_section, "web_viewers": web_viewers_section,
             "training_speed": training_speed_section, "soak": soak_section,
             "peer_accuracy": peer_accuracy_section, "export_formats": export_formats_section,
-            "archive_analysis": archive_analysis_section}
+            "archive_analysis": archive_analysis_section, "detectors": detectors_section}
 
 
 def render(results):

@@ -18,5 +18,6 @@ fi
 if [ -n "${DATA:-}" ]; then  # the FER-2013 CSV: DATA=fer2013.csv.gz bash benchmarks/run_all.sh
   "$PYTHON" benchmarks/peer_accuracy.py --data "$DATA"
   "$PYTHON" benchmarks/export_formats.py --model "$MODEL" --data "$DATA"
+  "$PYTHON" benchmarks/detectors.py --model "$MODEL" --data "$DATA"
 fi
 "$PYTHON" benchmarks/report.py

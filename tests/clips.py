@@ -90,6 +90,23 @@ def compose_scene(faces, frame_index=0, face_size=FACE_SIZE, size=SCENE_SIZE, mo
     return frame, boxes
 
 
+def turned_scene(face, angle, face_size=150, size=SCENE_SIZE, centre=None):
+    """A BGR scene with one grey face grown to ``face_size`` and turned ``angle`` degrees
+    counter-clockwise as seen (clockwise for a negative angle), about its centre.
+
+    Returns ``(frame, box)``: the upright square the face was pasted in.
+    """
+    frame = gradient_background(size)
+    grown = cv2.resize(np.asarray(face, np.uint8), (face_size, face_size), interpolation=cv2.INTER_CUBIC)
+    turn = cv2.getRotationMatrix2D((face_size / 2, face_size / 2), angle, 1.0)
+    turned = cv2.warpAffine(grown, turn, (face_size, face_size), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE)
+    centre_x, centre_y = centre or (size[0] // 2, size[1] // 2)
+    x, y = centre_x - face_size // 2, centre_y - face_size // 2
+    frame[y:y + face_size, x:x + face_size] = turned[:, :, np.newaxis]
+    return frame, (x, y, face_size, face_size)
+
+
 def write_clip(path, faces, frames=30, fps=15.0, face_size=FACE_SIZE, size=SCENE_SIZE):
     """Write ``frames`` scenes of ``faces`` to an ``.mp4`` (mp4v) or ``.avi`` (MJPG) file.
 

@@ -146,6 +146,8 @@ def test_the_manifest_skips_finished_tables_until_model_options_or_input_change(
     manifest.record(job, row)
     assert Manifest(tmp_path / "out").finished(job) == row, "a new run should find the finished table"
     assert Manifest(tmp_path / "out").finished(job_for(clip, job.table, tiny_model_dir, every=2)) is None
+    assert Manifest(tmp_path / "out").finished(job_for(clip, job.table, tiny_model_dir, detector="yunet")) is None
+    assert Manifest(tmp_path / "out").finished(job_for(clip, job.table, tiny_model_dir, align=False)) is None
     os.utime(clip, ns=(time.time_ns(), time.time_ns() + 10**9))
     assert Manifest(tmp_path / "out").finished(job) is None, "a changed input should be analysed again"
     job.table.unlink()

@@ -52,6 +52,8 @@ def finished(untrained_model_dir, tiny_model_dir, tmp_path_factory):
                                     "--no-ray", *([] if HAS_PEER else ["--no-peer"])]
     commands["export_formats"] = ["--model", str(trained_model_dir), "--data", str(SAMPLE_CSV),
                                   "--representative", "20"]
+    commands["detectors"] = ["--model", model, "--data", str(SAMPLE_CSV), "--count", "8", "--frames", str(FRAMES),
+                             "--warmup", "1", "--faces", "1", "2"]
     if HAS_PEER:
         commands["peer_accuracy"] = ["--data", str(SAMPLE_CSV)]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
@@ -190,14 +192,28 @@ def test_archive_analysis_counts_every_frame_of_each_engine(finished):
         assert runs["fer package, Video.analyze"]["frames"] == 12
 
 
+def test_detectors_scores_each_detector_at_each_angle_and_times_each(finished):
+    results = finished("detectors")
+    check_common_keys(results, "detectors")
+    accuracy, speed = results["runs"]["accuracy"], results["runs"]["speed"]
+    assert [(run["detector"], run["angle"]) for run in accuracy] == [
+        (name, angle) for name in ("haar", "yunet", "yunet --no-align", "model alone") for angle in (0, 15, 30)]
+    for run in accuracy:
+        assert run["faces"] == 8 and 0 <= run["right"] <= run["found"] <= 8
+    assert [run["found"] for run in accuracy if run["detector"] == "model alone"] == [8, 8, 8]
+    assert [(run["detector"], run["faces"], run["frames"]) for run in speed] == [
+        (name, faces, FRAMES) for name in ("haar", "yunet", "yunet --no-align") for faces in (1, 2)]
+
+
 def test_report_renders_every_result(finished):
-    for name in ("live_pipeline", "web_viewers", "training_speed", "soak", "export_formats", "archive_analysis") + (("peer_accuracy",) if HAS_PEER else ()):
+    names = ("live_pipeline", "web_viewers", "training_speed", "soak", "export_formats", "archive_analysis", "detectors")
+    for name in names + (("peer_accuracy",) if HAS_PEER else ()):
         finished(name)
     subprocess.run([sys.executable, str(BENCHMARKS / "report.py"), "--results", str(finished.folder)],
                    cwd=ROOT, check=True, capture_output=True, timeout=60)
     report = (finished.folder / "README.md").read_text()
     for heading in ("## Machine", "## Live pipeline", "## Web viewers", "## Training speed", "## Soak",
-                    "## Export formats", "## Archive analysis"):
+                    "## Export formats", "## Archive analysis", "## Face detectors"):
         assert heading in report
     assert not HAS_PEER or "| fer-pypi 25.10.3 (keras) | face + mirror |" in report
     assert "| ours | 2 |" in report and "| ImageDataGenerator |" in report

@@ -77,6 +77,15 @@ def test_max_frames_loops_a_short_video(clip, tiny_model_dir, tmp_path, capsys):
     assert len(read_csv(tmp_path / "e.csv")) == 50
 
 
+def test_yunet_follows_the_same_faces(clip, tiny_model_dir, tmp_path, capsys):
+    for extra in ([], ["--no-align", "--detect-width", "0"]):
+        status = main(["camera", str(clip), "--model", str(tiny_model_dir), "--detector", "yunet", *extra,
+                       "--csv", str(tmp_path / "yunet.csv")])
+        assert status == 0
+        assert capsys.readouterr().out.strip().startswith(f"{FRAMES} frames, 2.0 faces/frame")
+        assert {row["face"] for row in read_csv(tmp_path / "yunet.csv")} == {"0", "1"}, "two faces, each followed"
+
+
 def test_image_folder_source(tiny_model_dir, tmp_path, capsys):
     folder = tmp_path / "frames"
     folder.mkdir()

@@ -6,7 +6,7 @@ from fer import load_model
 
 from fer import cli
 from fer.training.data import load_csv
-from fer.live.detector import FaceDetector
+from fer.live.haar import HaarDetector
 from fer.studies.ensemble import build_ensemble
 from fer.studies.explain import conv_layers, explain_image, grad_cam, layer_activations
 from fer.preprocessing import face_to_input
@@ -54,7 +54,7 @@ def test_a_face_crop_is_explained_whole(loaded, face):
 
 
 def test_a_photo_is_searched_and_each_crop_goes_through_face_to_input(loaded, photo):
-    [explanation] = explain_image(loaded, photo, FaceDetector())
+    [explanation] = explain_image(loaded, photo, HaarDetector())
     x, y, w, h = explanation.box
     assert abs(w - 220) < 60 and abs(x - 190) < 40 and abs(y - 90) < 40
     assert explanation.title.startswith(f"face at ({x}, {y}), {w}x{h}")
@@ -78,10 +78,13 @@ def test_the_command_writes_one_picture(tiny_model_dir, photo, tmp_path, capsys)
     assert cli.main(["explain", "--model", str(tiny_model_dir), str(image_path), "--output", str(activations),
                      "--activations"]) == 0
     assert cv2.imread(str(activations)).shape[1] > picture.shape[1]  # eight layer maps, not one heat map
+    assert cli.main(["explain", "--model", str(tiny_model_dir), str(image_path), "--output", str(output),
+                     "--detector", "yunet"]) == 0
+    assert "face at (" in capsys.readouterr().out
 
 
 def test_a_large_image_without_a_face_is_explained_whole(loaded):
     blank = np.full((300, 400), 90, np.uint8)
-    [explanation] = explain_image(loaded, blank, FaceDetector())
+    [explanation] = explain_image(loaded, blank, HaarDetector())
     assert explanation.box == (0, 0, 400, 300)
     np.testing.assert_array_equal(explanation.face, face_to_input(blank))

@@ -3,14 +3,14 @@
 import pytest
 
 from clips import compose_scene, gradient_background, load_faces
-from fer.live.detector import FaceDetector
+from fer.live.haar import HaarDetector
 from fer.live.follower import FaceFollower
 from fer.live.boxes import box_iou
 
 FACES = [gray_face for _, gray_face in load_faces()]
 
 
-class CountingDetector(FaceDetector):
+class CountingDetector(HaarDetector):
     """The real detector, counting whole-frame searches."""
 
     def __init__(self):
@@ -75,4 +75,4 @@ def test_a_lost_face_makes_that_frame_a_full_search():
 
 def test_full_search_every_must_be_positive():
     with pytest.raises(ValueError, match="full_search_every"):
-        FaceFollower(*searches(FaceDetector()), full_search_every=0)
+        FaceFollower(*searches(HaarDetector()), full_search_every=0)

@@ -10,7 +10,8 @@ from fer.training.data import read_csv_faces
 from fer.training.evaluation import predict_scores
 from fer.preprocessing import faces_to_batch, to_gray
 from fer.locations import DEFAULT_MODEL_DIR
-from fer.live.recognizer import EmotionRecognizer, crop_faces
+from fer.live.alignment import face_crops
+from fer.live.recognizer import EmotionRecognizer
 
 FIXTURE_FACES = [gray_face for _, gray_face in load_faces()]
 
@@ -67,7 +68,7 @@ def test_camera_crop_gives_the_csv_tensor(sample_csv):
     frame = np.full((480, 640, 3), 30, np.uint8)
     box = (200, 150, 48, 48)
     frame[150:198, 200:248] = csv_faces[0]  # the grey face in all three channels
-    camera_tensor = faces_to_batch(crop_faces(to_gray(frame), [box]))
+    camera_tensor = faces_to_batch(face_crops(to_gray(frame), [box]))
     np.testing.assert_array_equal(camera_tensor[0], csv_faces[0])
 
 
@@ -101,3 +102,24 @@ def test_a_picture_is_analysed_alike_whatever_came_before_and_from_many_threads(
 def test_missing_model_directory_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="model directory"):
         EmotionRecognizer(tmp_path / "nowhere")
+
+
+def test_with_yunet_a_turned_face_is_scored_upright_unless_told_not_to(tiny_model_dir):
+    from clips import turned_scene
+    from fer.live.alignment import face_crop
+
+    frame, _ = turned_scene(FIXTURE_FACES[0], 30)
+    aligned = EmotionRecognizer(tiny_model_dir, detector="yunet")
+    plain = EmotionRecognizer(tiny_model_dir, detector="yunet", align=False)
+    assert aligned.detection == {"detector": "yunet", "aligned": True}
+    assert plain.detection == {"detector": "yunet", "aligned": False}
+    [box] = aligned.find_faces(frame)
+    assert box.angle < -15, "turned counter-clockwise: the eye line reads well below level"
+    [upright], [as_found] = aligned.analyze(frame), plain.analyze(frame)
+    assert upright["box"] == as_found["box"] == list(box), "the reported box is the detector's"
+    gray = to_gray(frame)
+    x, y, w, h = box
+    for face, crop in ((upright, face_crop(gray, box)), (as_found, gray[y:y + h, x:x + w])):
+        expected = aligned.classify_faces([crop])[0]
+        np.testing.assert_allclose([face["scores"][label] for label in aligned.labels], expected, rtol=1e-5, atol=1e-6)
+    assert upright["scores"] != as_found["scores"]

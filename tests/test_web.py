@@ -215,6 +215,23 @@ def test_healthz_reports_the_model_and_the_source(client, recognizer):
     assert health["status"] == "ok" and health["model_loaded"] is True
     assert health["labels"] == list(recognizer.labels)
     assert health["source"]["source"] == "99" and health["source"]["state"] in ("stopped", "connecting", "error")
+    assert health["detector"] == "haar" and health["aligned"] is False
+
+
+def test_the_detector_in_use_is_named_by_healthz_api_faces_and_the_footer(client, tiny_model_dir, scene):
+    assert client.get("/api/faces").get_json()["detector"] == "haar"
+    assert "faces found by the Haar cascade" in client.get("/").get_data(as_text=True)
+    app = create_app(EmotionRecognizer(tiny_model_dir, detector="yunet"), source="99")
+    try:
+        yunet = app.test_client()
+        assert yunet.get("/healthz").get_json()["detector"] == "yunet"
+        assert yunet.get("/api/faces").get_json()["aligned"] is True
+        assert "faces found by YuNet, set upright" in yunet.get("/").get_data(as_text=True)
+        frame, true_boxes = scene
+        faces = yunet.post("/api/predict", data=jpeg_bytes(frame), content_type="image/jpeg").get_json()
+        assert_found(faces, true_boxes, app.extensions["fer"]["recognizer"].labels)
+    finally:
+        app.extensions["fer"]["broadcaster"].stop()
 
 
 def test_video_feed_is_an_mjpeg_stream_that_explains_a_missing_camera(client, app):

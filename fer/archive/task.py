@@ -42,6 +42,9 @@ class AnalysisOptions:
     smoothing: bool = True
     full_search_every: int = 8
     detect_width: int = 320
+    detector: str = "haar"
+    align: bool = True
+    """The face detector's name, and whether faces are set upright by their eyes."""
     table_format: str = "csv"
 
 
@@ -67,7 +70,8 @@ def analyze_input(job, progress=None, should_stop=None):
     ``progress(frames)`` is told of analysed frames now and then; ``should_stop()`` is asked
     between frames, and when it says yes the table is dropped and :class:`Interrupted` raised.
     """
-    recognizer = recognizer_for(job.options.model, job.options.detect_width)
+    options = job.options
+    recognizer = recognizer_for(options.model, options.detector, options.detect_width, options.align)
     started = time.perf_counter()  # after the model loads: once per process, not this input's cost
     labels = recognizer.labels
     row = {"input": job.name, "status": "ok", "error": ""}
@@ -142,11 +146,12 @@ def _reason(error, path):
 
 
 @functools.lru_cache(maxsize=2)
-def recognizer_for(model, detect_width):
-    """The recognizer of ``model`` with a detector at ``detect_width``, loaded once per process."""
-    from ..live.recognizer import EmotionRecognizer, build_detector
+def recognizer_for(model, detector, detect_width, align):
+    """The recognizer of ``model`` with that detector at ``detect_width``, loaded once per process."""
+    from ..live.detectors import make_detector
+    from ..live.recognizer import EmotionRecognizer
 
-    return EmotionRecognizer(model, detector=build_detector(detect_width))
+    return EmotionRecognizer(model, detector=make_detector(detector, detect_width), align=align)
 
 
 @contextlib.contextmanager

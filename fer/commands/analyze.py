@@ -13,6 +13,7 @@ import sys
 import time
 
 from ..files import usable_cores, written_whole
+from .detection import add_detector_arguments, detection_problems
 from .signals import stop_on_signals
 
 
@@ -41,11 +42,10 @@ def add_arguments(parser):
     parser.add_argument("--model", metavar="DIR", help="model directory [default: models/default in the repository]")
     parser.add_argument("--no-smoothing", dest="smoothing", action="store_false",
                         help="each frame's own scores instead of each face's scores averaged over time")
-    parser.add_argument("--detect-width", type=int, default=320, metavar="W",
-                        help="shrink frames to W pixels across for face detection (0: full resolution)")
     parser.add_argument("--full-search-every", type=int, default=8, metavar="N",
                         help="search the whole frame for faces every N analysed frames, in between only around "
                         "the faces found (1: every frame)")
+    add_detector_arguments(parser)
     parser.add_argument("--workers", type=int, default=usable_cores(), metavar="N",
                         help="processes analysing inputs at once (each loads the model once)")
     parser.add_argument("--engine", default="local", choices=["local", "ray"],
@@ -62,8 +62,7 @@ def check_args(args):
     for name in ("every", "workers", "full_search_every"):
         if getattr(args, name) < 1:
             problems.append(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
-    if args.detect_width < 0 or 0 < args.detect_width < 32:
-        problems.append(f"--detect-width must be 0 (full resolution) or at least 32, got {args.detect_width}")
+    problems += detection_problems(args)
     if args.ray_address and args.engine != "ray":
         problems.append("--ray-address needs --engine ray")
     if args.table_format == "parquet":
@@ -89,7 +88,8 @@ def run(args):
     inputs = find_inputs(args.inputs, output=output)
     options = AnalysisOptions(model=str(pathlib.Path(args.model).resolve()), every=args.every,
                               smoothing=args.smoothing, full_search_every=args.full_search_every,
-                              detect_width=args.detect_width, table_format=args.table_format)
+                              detect_width=args.detect_width, detector=args.detector, align=args.align,
+                              table_format=args.table_format)
     jobs = [Job(item.name, item.path.resolve(), item.table_path(output.resolve(), args.table_format),
                 item.is_picture, options) for item in inputs]
     manifest = Manifest(output)

@@ -14,6 +14,7 @@ import time
 import cv2
 
 from ..live.sources import SourceError, open_source
+from .detection import add_detector_arguments, detection_problems, recognizer_from
 
 log = logging.getLogger(__name__)
 
@@ -43,32 +44,21 @@ def add_arguments(parser):
     parser.add_argument("--no-smoothing", dest="smoothing", action="store_false",
                         help="report each frame's raw scores instead of averaging each face's scores over time, "
                         "following faces from frame to frame by box overlap")
-    parser.add_argument("--detect-width", type=int, default=320, metavar="W",
-                        help="shrink frames to W pixels across for face detection (faster; 0: full resolution; "
-                        "raise it when faces are under ~100 px) [default: 320]")
     parser.add_argument("--full-search-every", type=int, default=8, metavar="N",
                         help="search the whole frame for faces every N frames and in between only around the "
                         "faces already found (faster; a new face shows up at most N-1 frames late; 1: search "
                         "every whole frame) [default: 8]")
+    add_detector_arguments(parser)
 
 
 def check_args(args):
     """Reject option values that cannot work, with the reason."""
     if args.max_frames is not None and args.max_frames < 1:
         raise ValueError(f"--max-frames must be at least 1, got {args.max_frames}")
-    if args.detect_width < 0 or 0 < args.detect_width < 32:
-        raise ValueError(f"--detect-width must be 0 (full resolution) or at least 32, got {args.detect_width}")
+    for problem in detection_problems(args):
+        raise ValueError(problem)
     if args.full_search_every < 1:
         raise ValueError(f"--full-search-every must be at least 1, got {args.full_search_every}")
-
-
-def make_recognizer(args):
-    """An :class:`~fer.live.recognizer.EmotionRecognizer` with the model and detector settings asked for."""
-    # Imported here so that --help and a bad SOURCE answer at once, without loading Keras.
-    from ..live.recognizer import EmotionRecognizer, build_detector
-    from ..locations import DEFAULT_MODEL_DIR
-
-    return EmotionRecognizer(args.model or DEFAULT_MODEL_DIR, detector=build_detector(args.detect_width))
 
 
 def frames_of(source, max_frames):
@@ -93,7 +83,7 @@ def run(args):
     source = open_source(args.source, loop=args.max_frames is not None)
     with contextlib.ExitStack() as stack:
         stack.callback(source.release)
-        recognizer = make_recognizer(args)
+        recognizer = recognizer_from(args)
         video = VideoAnalysis(recognizer, smoothing=args.smoothing, full_search_every=args.full_search_every)
         emotion_log = stack.enter_context(EmotionLog(recognizer.labels, args.csv))
         writer, size = None, None

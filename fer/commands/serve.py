@@ -8,6 +8,7 @@ import sys
 from ..live.addresses import is_loopback, local_addresses, url_host
 from ..live.stream import DEFAULT_MAX_VIEWERS
 from ..live import tls
+from .detection import add_detector_arguments, detection_problems, detector_from
 from .signals import stop_on_signals
 from ..locations import DEFAULT_MODEL_DIR, model_dir_problem
 
@@ -41,6 +42,7 @@ def add_arguments(parser):
                         "and /healthz")
     parser.add_argument("--threads", type=int, help="server worker threads [default: --max-viewers + "
                         f"{RESERVED_THREADS}]; must exceed --max-viewers")
+    add_detector_arguments(parser)
     access = parser.add_argument_group("access", "who may watch: beyond loopback every route needs a token")
     access.add_argument("--token", help="the access token [default: $FER_TOKEN; beyond loopback without either, "
                         "a random one, printed in the address to open]; on loopback, required only if given")
@@ -58,6 +60,7 @@ def add_arguments(parser):
 def check_args(args):
     """Reasons the options cannot work, checked before anything heavy loads (empty: fine)."""
     problems = [problem for problem in [model_dir_problem(args.model)] if problem]
+    problems += detection_problems(args)
     if not 0 <= args.port <= 65535:
         problems.append(f"--port must lie in 0-65535, got {args.port}")
     if args.max_viewers < 1:
@@ -181,7 +184,12 @@ def run(args):
     policy = access_policy(args)
     limit_malloc_arenas()  # before the server's threads first allocate
     try:
-        app = create_app(model_dir=args.model, source=args.source, max_viewers=args.max_viewers, access=policy)
+        detector = detector_from(args)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"cannot load the {args.detector} face detector: {error}") from error
+    try:
+        app = create_app(model_dir=args.model, source=args.source, max_viewers=args.max_viewers, access=policy,
+                         detector=detector, align=args.align)
     except (OSError, ValueError) as error:
         raise ValueError(f"cannot load the model in {args.model}: {error}") from error
     try:

@@ -1,8 +1,51 @@
-"""Face boxes ``(x, y, w, h)``: checking boxes a caller gives, how much two overlap, and which
-of two lists' boxes go together."""
+"""Face boxes ``(x, y, w, h)``: the eyes a detector found with them, checking boxes a caller
+gives, mapping a shrunk frame's boxes back, how much two overlap, and which of two lists' boxes
+go together."""
 
 import itertools
 import numbers
+
+
+class FaceBox(tuple):
+    """An ``(x, y, w, h)`` tuple of ints that also carries ``eyes`` and ``angle``, where the
+    detector found them.
+
+    ``eyes`` is ``((x, y), (x, y))``: the face's right eye (on the picture's left) then its left
+    eye, in frame pixels; ``angle`` the degrees the face is turned from upright, clockwise as
+    seen (what :func:`fer.live.alignment.face_crop` turns back). Both are None for a detector
+    without landmarks. A FaceBox sorts, unpacks and compares as the plain tuple it is.
+    """
+
+    def __new__(cls, box, eyes=None, angle=None):
+        face_box = super().__new__(cls, (int(value) for value in box))
+        face_box.eyes = eyes
+        face_box.angle = angle
+        return face_box
+
+    def __repr__(self):
+        return f"FaceBox({tuple(self)}, eyes={self.eyes}, angle={self.angle})"
+
+
+def shrink_scale(width, detect_width):
+    """The factor that shrinks a ``width``-pixel frame to ``detect_width`` (1.0: left as it is)."""
+    if detect_width is None or width <= detect_width:
+        return 1.0
+    return detect_width / width
+
+
+def to_frame_box(box, scale, width, height, offset=(0, 0)):
+    """A box found on a frame shrunk by ``scale`` (and cut at ``offset``), in full-frame pixels,
+    clipped to the ``width`` x ``height`` frame: ``(x, y, w, h)`` ints."""
+    x, y, w, h = (float(value) / scale for value in box)
+    x, y = x + offset[0], y + offset[1]
+    left, top = max(0, round(x)), max(0, round(y))
+    right, bottom = min(width, round(x + w)), min(height, round(y + h))
+    return (int(left), int(top), int(right - left), int(bottom - top))
+
+
+def best_overlap(candidates, box):
+    """The candidate overlapping ``box`` most; None when there is none."""
+    return max(candidates, key=lambda candidate: box_iou(candidate, box), default=None)
 
 
 class BoxError(ValueError):

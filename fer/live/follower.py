@@ -1,8 +1,8 @@
 """Find the faces of a video frame by frame, searching the whole frame only now and then.
 
-A Haar search of a whole frame costs several milliseconds, most of it spent on the faces
-themselves. In a video the faces of one frame sit close to those of the frame before, so a
-:class:`FaceFollower` looks for them only there (:meth:`FaceDetector.detect_near`) and searches
+A search of a whole frame costs several milliseconds, with either detector. In a video the
+faces of one frame sit close to those of the frame before, so a :class:`FaceFollower` looks for
+them only there (the detector's ``detect_near``) and searches
 the whole frame every ``full_search_every`` frames, when there is no face to follow, or at
 once when a followed face is lost or two followed faces merge. Every frame gets boxes; the
 price is that a face that walks in shows up at the next full search, at most
@@ -22,9 +22,9 @@ DUPLICATE_IOU = 0.5
 class FaceFollower:
     """Face boxes for consecutive video frames.
 
-    ``search(gray)`` finds the faces of a whole frame and ``search_near(gray, boxes)`` each box
-    again near where it was, None where lost (as :meth:`~fer.live.detector.FaceDetector.detect` and
-    :meth:`~fer.live.detector.FaceDetector.detect_near` do).
+    ``search(frame)`` finds the faces of a whole frame and ``search_near(frame, boxes)`` each box
+    again near where it was, None where lost (as :meth:`~fer.live.haar.HaarDetector.detect` and
+    :meth:`~fer.live.haar.HaarDetector.detect_near` do, and their YuNet counterparts).
     """
 
     def __init__(self, search, search_near, full_search_every=8):

@@ -1,7 +1,7 @@
 """The state of one video: its faces followed from frame to frame and their scores smoothed.
 
 A :class:`VideoAnalysis` belongs to one video (a camera run, one opening of a stream's
-source); a new video gets a new one. Each frame is turned grey once, its faces are searched
+source); a new video gets a new one. Each frame's faces are searched
 around where they were (:class:`~fer.live.follower.FaceFollower`), scored by the shared, stateless
 :class:`~fer.live.recognizer.EmotionRecognizer` in one model call, and each face keeps an id and
 smoothed scores (:class:`~fer.live.smoothing.ScoreSmoother`).
@@ -24,7 +24,7 @@ class VideoAnalysis:
 
     def analyze(self, frame):
         """One dict per face in the BGR (or grey) frame: box, emotion, confidence, scores and ``id``."""
+        boxes = self.follower.detect(frame)
         gray = to_gray(frame)
-        boxes = self.follower.detect(gray)
         face_ids, scores = self.smoother.update(boxes, self.recognizer.score_faces(gray, boxes))
         return self.recognizer.face_results(boxes, scores, face_ids)

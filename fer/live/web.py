@@ -136,8 +136,9 @@ def decode_image(data, max_pixels=MAX_UPLOAD_PIXELS, max_side=MAX_ANALYSIS_SIDE)
 
 def create_app(recognizer=None, source="0", model_dir=None, gallery_root=GALLERY_ROOT,
                max_upload_bytes=MAX_UPLOAD_BYTES, stream_options=None, max_viewers=DEFAULT_MAX_VIEWERS,
-               upload_slots=UPLOAD_SLOTS, upload_wait=UPLOAD_WAIT, access=None):
-    """Build the demo app around ``recognizer`` (or one loaded from ``model_dir``) and ``source``.
+               upload_slots=UPLOAD_SLOTS, upload_wait=UPLOAD_WAIT, access=None, detector="haar", align=True):
+    """Build the demo app around ``recognizer`` (or one loaded from ``model_dir`` with ``detector``
+    and ``align``: see :class:`~fer.live.recognizer.EmotionRecognizer`) and ``source``.
 
     ``source`` is anything :func:`fer.live.sources.open_source` takes; ``stream_options`` are
     keyword arguments of :class:`fer.live.stream.Broadcaster` (``idle_timeout``, ``keepalive``, ...).
@@ -147,7 +148,7 @@ def create_app(recognizer=None, source="0", model_dir=None, gallery_root=GALLERY
     (default: no token, Host names of this machine only).
     """
     if recognizer is None:
-        recognizer = EmotionRecognizer(model_dir or DEFAULT_MODEL_DIR)
+        recognizer = EmotionRecognizer(model_dir or DEFAULT_MODEL_DIR, detector=detector, align=align)
     broadcaster = Broadcaster(source, recognizer, max_viewers=max_viewers, **(stream_options or {}))
     gallery = Gallery(gallery_root)
 
@@ -155,7 +156,7 @@ def create_app(recognizer=None, source="0", model_dir=None, gallery_root=GALLERY
     app.config.update(DEBUG=False, MAX_CONTENT_LENGTH=max_upload_bytes)
     app.json.sort_keys = False  # keep each face's keys in the order box, emotion, confidence, scores
     app.extensions["fer"] = {"recognizer": recognizer, "broadcaster": broadcaster, "gallery": gallery}
-    app.context_processor(lambda: {"emotions": EMOTIONS, "labels": recognizer.labels})
+    app.context_processor(lambda: {"emotions": EMOTIONS, "labels": recognizer.labels, **recognizer.detection})
     access_rules.install(app, access or access_rules.AccessPolicy())
     _add_page_routes(app, recognizer, broadcaster, gallery)
     _add_api_routes(app, recognizer, broadcaster, threading.BoundedSemaphore(upload_slots), upload_wait)
@@ -205,8 +206,8 @@ def _add_api_routes(app, recognizer, broadcaster, upload_slots, upload_wait):
     """The JSON endpoints."""
     @app.get("/api/faces")
     def faces_now():
-        """What the stream sees now: faces, state, message and counters."""
-        return flask.jsonify(broadcaster.latest())
+        """What the stream sees now: faces, state, message, counters and the face detector."""
+        return flask.jsonify(dict(broadcaster.latest(), **recognizer.detection))
 
     @app.post("/api/predict")
     def predict():
@@ -237,10 +238,10 @@ def _add_api_routes(app, recognizer, broadcaster, upload_slots, upload_wait):
 
     @app.get("/healthz")
     def healthz():
-        """Whether the model is loaded, its labels, and the state of the source."""
+        """Whether the model is loaded, its labels, the face detector, and the state of the source."""
         stream = broadcaster.latest()
         return flask.jsonify(status="ok", model_loaded=True, labels=list(recognizer.labels),
-                             model_calls=recognizer.model_calls,
+                             model_calls=recognizer.model_calls, **recognizer.detection,
                              source={key: stream[key] for key in ("source", "description", "state", "message",
                                                                   "running", "viewers", "frames_analysed",
                                                                   "analyses_per_frame", "error_frames")})

@@ -14,7 +14,7 @@ import cv2
 import keras
 import numpy as np
 
-from ..live.recognizer import crop_faces
+from ..live.alignment import face_crops
 from ..preprocessing import faces_to_batch
 from ..training.evaluation import predict_scores
 
@@ -100,8 +100,9 @@ def layer_activations(model, face):
     return maps
 
 
-def face_crops(image, input_size, detector):
-    """``(box, crop)`` of each face: the whole image when it is a crop, else the detector's faces."""
+def faces_to_explain(image, input_size, detector, align=True):
+    """``(box, crop)`` of each face: the whole image when it is a crop, else the detector's faces
+    (set upright where the detector gives the eyes, unless ``align`` is False)."""
     height, width = image.shape[:2]
     if max(height, width) <= CROP_FACTOR * input_size:
         return [(None, image)]
@@ -109,12 +110,12 @@ def face_crops(image, input_size, detector):
     if not boxes:
         log.warning("no face found in the %dx%d image; explaining the whole image as one face", width, height)
         return [((0, 0, width, height), image)]
-    return list(zip(boxes, crop_faces(image, boxes)))
+    return list(zip(boxes, face_crops(image, boxes, align)))
 
 
-def explain_image(loaded, image, detector, activations=False):
+def explain_image(loaded, image, detector, activations=False, align=True):
     """One :class:`Explanation` per face of ``image`` for the :class:`fer.training.artifacts.LoadedModel`."""
-    crops = face_crops(image, loaded.input_size, detector)
+    crops = faces_to_explain(image, loaded.input_size, detector, align)
     batch = faces_to_batch([crop for _, crop in crops], loaded.input_size)
     all_scores = predict_scores(loaded.model, batch)
     explanations = []

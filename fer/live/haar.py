@@ -1,10 +1,10 @@
-"""Find faces in a frame with OpenCV's Haar cascade, loaded once per :class:`FaceDetector`.
+"""Find faces in a frame with OpenCV's Haar cascade, loaded once per :class:`HaarDetector`.
 
 Detection runs on a grey copy of the frame shrunk to ``detect_width`` pixels across: the
 cascade's cost grows with the pixel count, and faces big enough to read an emotion from stay
 well above its 20-pixel window at that width. Boxes come back in full-frame coordinates.
 
-:meth:`FaceDetector.detect_near` looks again for faces already found, each in a small window
+:meth:`HaarDetector.detect_near` looks again for faces already found, each in a small window
 around its last box and only at sizes close to its last size: in a video, where faces move
 little from one frame to the next, that costs a fraction of a search of the whole frame.
 """
@@ -16,7 +16,7 @@ import cv2
 
 from ..locations import ROOT
 from ..preprocessing import to_gray
-from .boxes import box_iou
+from .boxes import best_overlap, shrink_scale, to_frame_box
 
 log = logging.getLogger(__name__)
 
@@ -24,12 +24,15 @@ DEFAULT_CASCADE = ROOT / "haarcascade_frontalface_alt2.xml"
 """The frontal-face cascade shipped at the top of the repository."""
 NEAR_SCALE_FACTOR = 1.15
 NEAR_MIN_NEIGHBORS = 3
-"""Cascade settings of :meth:`FaceDetector.detect_near`: coarser and less strict than a full
+"""Cascade settings of :meth:`HaarDetector.detect_near`: coarser and less strict than a full
 search, as it only confirms a face it already knows is there, within a narrow band of sizes."""
 
 
-class FaceDetector:
-    """A Haar-cascade face detector; ``detect(frame)`` returns ``(x, y, w, h)`` boxes."""
+class HaarDetector:
+    """A Haar-cascade face detector; ``detect(frame)`` returns ``(x, y, w, h)`` boxes (no landmarks)."""
+
+    name = "haar"
+    finds_eyes = False
 
     def __init__(self, cascade_path=DEFAULT_CASCADE, scale_factor=1.1, min_neighbors=5, min_size=40,
                  detect_width=320):
@@ -70,16 +73,15 @@ class FaceDetector:
         """Boxes ``(x, y, w, h)`` of the faces in a grey or BGR frame, in full-frame pixels, left to right."""
         gray_frame = to_gray(frame)
         height, width = gray_frame.shape
-        scale = 1.0
-        if self.detect_width is not None and width > self.detect_width:
-            scale = self.detect_width / width
+        scale = shrink_scale(width, self.detect_width)
+        if scale < 1.0:
             small_size = (self.detect_width, max(1, round(height * scale)))
             gray_frame = cv2.resize(gray_frame, small_size, interpolation=cv2.INTER_AREA)
         min_side = max(1, round(self.min_size * scale))
         found = self.cascade.detectMultiScale(gray_frame, scaleFactor=self.scale_factor,
                                               minNeighbors=self.min_neighbors, minSize=(min_side, min_side))
         # OpenCV's parallel search returns faces in no fixed order; sort them so that results are repeatable.
-        return sorted(_to_frame_box(box, scale, width, height) for box in found)
+        return sorted(to_frame_box(box, scale, width, height) for box in found)
 
     def detect_near(self, frame, boxes, margin=0.25, face_pixels=48, size_range=(0.8, 1.25)):
         """Each face of ``boxes`` found again in ``frame``: a list of boxes, ``None`` where it is gone.
@@ -107,16 +109,5 @@ class FaceDetector:
         largest = max(smallest + 1, round(w * size_range[1] * scale))
         found = self.cascade.detectMultiScale(window, scaleFactor=NEAR_SCALE_FACTOR, minNeighbors=NEAR_MIN_NEIGHBORS,
                                               minSize=(smallest, smallest), maxSize=(largest, largest))
-        if len(found) == 0:
-            return None
-        candidates = [_to_frame_box(found_box, scale, right - left, bottom - top) for found_box in found]
-        candidates = [(cx + left, cy + top, cw, ch) for cx, cy, cw, ch in candidates]
-        return max(candidates, key=lambda candidate: box_iou(candidate, box))
-
-
-def _to_frame_box(box, scale, width, height):
-    """A detection box on the shrunk frame, mapped back and clipped to the full frame."""
-    x, y, w, h = (float(value) / scale for value in box)
-    left, top = max(0, round(x)), max(0, round(y))
-    right, bottom = min(width, round(x + w)), min(height, round(y + h))
-    return (int(left), int(top), int(right - left), int(bottom - top))
+        return best_overlap([to_frame_box(found_box, scale, width, height, offset=(left, top))
+                             for found_box in found], box)

@@ -1,11 +1,11 @@
-"""fer.live.detector: Haar-cascade faces in full-frame coordinates, on a shrunk frame or not."""
+"""fer.live.haar: Haar-cascade faces in full-frame coordinates, on a shrunk frame or not."""
 
 import numpy as np
 import pytest
 
 from fer.preprocessing import to_gray
 from clips import compose_scene, gradient_background, load_faces
-from fer.live.detector import DEFAULT_CASCADE, FaceDetector
+from fer.live.haar import DEFAULT_CASCADE, HaarDetector
 from fer.live.boxes import box_iou
 
 FACES = [gray_face for _, gray_face in load_faces()]
@@ -26,7 +26,7 @@ def matched(found, truth, min_iou=0.5):
 
 @pytest.fixture(scope="module")
 def detector():
-    return FaceDetector()
+    return HaarDetector()
 
 
 def test_default_cascade_is_the_repository_file():
@@ -56,7 +56,7 @@ def test_nothing_in_blank_frames(detector):
 
 
 def test_downscaled_detection_finds_the_same_faces_as_full_resolution():
-    full, small = FaceDetector(detect_width=None), FaceDetector(detect_width=320)
+    full, small = HaarDetector(detect_width=None), HaarDetector(detect_width=320)
     for frame, truth in scenes():
         full_boxes, small_boxes = full.detect(frame), small.detect(frame)
         assert len(small_boxes) == len(full_boxes) == len(truth)
@@ -65,7 +65,7 @@ def test_downscaled_detection_finds_the_same_faces_as_full_resolution():
 
 def test_boxes_are_in_full_frame_coordinates_on_big_frames():
     frame, truth = compose_scene(FACES[:2], face_size=280, size=(1280, 960))
-    found = FaceDetector(detect_width=320).detect(frame)
+    found = HaarDetector(detect_width=320).detect(frame)
     assert len(found) == 2
     assert matched(found, truth) == 2
 
@@ -77,13 +77,13 @@ def test_grey_and_bgr_frames_give_the_same_boxes(detector):
 
 def test_min_size_is_in_full_frame_pixels():
     frame, _ = compose_scene(FACES[:1], face_size=100)
-    assert FaceDetector(min_size=40).detect(frame)
-    assert FaceDetector(min_size=200).detect(frame) == []
+    assert HaarDetector(min_size=40).detect(frame)
+    assert HaarDetector(min_size=200).detect(frame) == []
 
 
 def test_missing_cascade_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="cascade"):
-        FaceDetector(cascade_path=tmp_path / "missing.xml")
+        HaarDetector(cascade_path=tmp_path / "missing.xml")
 
 
 @pytest.mark.parametrize("text", ["", "not xml", "<opencv_storage><x>1</x></opencv_storage>"])
@@ -91,14 +91,14 @@ def test_empty_or_foreign_cascade_is_a_clear_error(tmp_path, text):
     cascade = tmp_path / "cascade.xml"
     cascade.write_text(text)
     with pytest.raises(ValueError, match="empty or not an OpenCV cascade"):
-        FaceDetector(cascade_path=cascade)
+        HaarDetector(cascade_path=cascade)
 
 
 @pytest.mark.parametrize("settings", [dict(scale_factor=1.0), dict(min_neighbors=-1), dict(min_size=0),
                                       dict(detect_width=10)])
 def test_bad_settings_are_refused(settings):
     with pytest.raises(ValueError):
-        FaceDetector(**settings)
+        HaarDetector(**settings)
 
 
 def test_detect_near_finds_each_face_again_after_it_moved(detector):
