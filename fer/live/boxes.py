@@ -26,6 +26,15 @@ class FaceBox(tuple):
         return f"FaceBox({tuple(self)}, eyes={self.eyes}, angle={self.angle})"
 
 
+def detection_sizes(min_size, detect_width):
+    """A detector's ``min_size`` and ``detect_width`` checked: ``(int, int or None)``, or ValueError."""
+    if min_size < 1:
+        raise ValueError(f"min_size must be at least 1 pixel, got {min_size}")
+    if detect_width is not None and detect_width < 32:
+        raise ValueError(f"detect_width must be at least 32 pixels (or None), got {detect_width}")
+    return int(min_size), None if detect_width is None else int(detect_width)
+
+
 def shrink_scale(width, detect_width):
     """The factor that shrinks a ``width``-pixel frame to ``detect_width`` (1.0: left as it is)."""
     if detect_width is None or width <= detect_width:

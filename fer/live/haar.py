@@ -16,7 +16,7 @@ import cv2
 
 from ..locations import ROOT
 from ..preprocessing import to_gray
-from .boxes import best_overlap, shrink_scale, to_frame_box
+from .boxes import best_overlap, detection_sizes, shrink_scale, to_frame_box
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +47,7 @@ class HaarDetector:
             raise ValueError(f"scale_factor must be above 1.0, got {scale_factor}")
         if min_neighbors < 0:
             raise ValueError(f"min_neighbors must be 0 or more, got {min_neighbors}")
-        if min_size < 1:
-            raise ValueError(f"min_size must be at least 1 pixel, got {min_size}")
-        if detect_width is not None and detect_width < 32:
-            raise ValueError(f"detect_width must be at least 32 pixels (or None), got {detect_width}")
+        min_size, detect_width = detection_sizes(min_size, detect_width)
         cascade_path = pathlib.Path(cascade_path)
         if not cascade_path.is_file():
             raise FileNotFoundError(f"face cascade {cascade_path} not found; pass cascade_path= the path of "
@@ -65,8 +62,7 @@ class HaarDetector:
         self.cascade_path = cascade_path
         self.scale_factor = float(scale_factor)
         self.min_neighbors = int(min_neighbors)
-        self.min_size = int(min_size)
-        self.detect_width = None if detect_width is None else int(detect_width)
+        self.min_size, self.detect_width = min_size, detect_width
         log.debug("loaded face cascade %s", cascade_path)
 
     def detect(self, frame):

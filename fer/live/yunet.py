@@ -31,7 +31,7 @@ import numpy as np
 
 from ..locations import ROOT
 from .alignment import eye_angle
-from .boxes import FaceBox, shrink_scale
+from .boxes import FaceBox, detection_sizes, shrink_scale
 
 log = logging.getLogger(__name__)
 
@@ -71,18 +71,14 @@ class YuNetDetector:
         """
         if not 0.0 < score_threshold < 1.0:
             raise ValueError(f"score_threshold must lie between 0 and 1, got {score_threshold}")
-        if min_size < 1:
-            raise ValueError(f"min_size must be at least 1 pixel, got {min_size}")
-        if detect_width is not None and detect_width < 32:
-            raise ValueError(f"detect_width must be at least 32 pixels (or None), got {detect_width}")
+        min_size, detect_width = detection_sizes(min_size, detect_width)
         model_path = pathlib.Path(model_path)
         if not model_path.is_file():
             raise FileNotFoundError(f"YuNet model {model_path} not found; pass model_path= the path of a YuNet "
                                     "ONNX file such as models/detectors/yunet_n_320_320.onnx")
         self.model_path = model_path
         self.score_threshold = float(score_threshold)
-        self.min_size = int(min_size)
-        self.detect_width = None if detect_width is None else int(detect_width)
+        self.min_size, self.detect_width = min_size, detect_width
         self._whole = self._load((320, 320))
         self._whole_size = (320, 320)
         self._near = self._load((NEAR_INPUT, NEAR_INPUT))
