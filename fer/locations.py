@@ -17,6 +17,8 @@ METADATA_FILE = "metadata.json"
 METRICS_FILE = "metrics.json"
 LITERT_FILE = "model.tflite"
 """The float32 LiteRT export a model directory may ship, tied to the weights by their hash."""
+LITERT_INT8_FILE = "model-int8.tflite"
+"""The int8 LiteRT export a model directory may ship; the live path runs it once its parity check passed."""
 
 
 def model_dir_problem(directory):

@@ -78,7 +78,7 @@ def test_max_frames_loops_a_short_video(clip, tiny_model_dir, tmp_path, capsys):
 
 
 def test_yunet_follows_the_same_faces(clip, tiny_model_dir, tmp_path, capsys):
-    for extra in ([], ["--no-align", "--detect-width", "0"]):
+    for extra in ([], ["--no-align", "--detect-width", "0", "--float32"]):
         status = main(["camera", str(clip), "--model", str(tiny_model_dir), "--detector", "yunet", *extra,
                        "--csv", str(tmp_path / "yunet.csv")])
         assert status == 0

@@ -95,3 +95,29 @@ def test_the_recognizer_runs_the_shipped_file_instead_of_exporting(model_dir, ca
     recognizer = EmotionRecognizer(model_dir)
     assert recognizer.scorer.engine == "litert"
     assert f"scoring with {model_dir / LITERT_FILE}" in caplog.text and "exported to LiteRT" not in caplog.text
+
+
+def test_an_int8_file_in_the_model_directory_runs_live_once_its_check_passed(model_dir, sample_csv, caplog):
+    from fer.deployment.bundle import record_check
+    from fer.live.recognizer import EmotionRecognizer
+    from fer.locations import LITERT_INT8_FILE
+
+    status = main(["export", "--model", str(model_dir), "--format", "litert-int8", "--data", str(sample_csv),
+                   "--representative", "40"])
+    int8_file = model_dir / LITERT_INT8_FILE
+    recorded = json.loads((model_dir / METADATA_FILE).read_text())["litert_int8"]
+    assert int8_file.is_file() and recorded["file"] == LITERT_INT8_FILE
+    assert recorded["check"]["passed"] == (status == 0) and "accuracy" in recorded["check"]
+    assert bundled_litert(model_dir) == (int8_file if status == 0 else model_dir / LITERT_FILE)
+    for passed, expected in ((True, int8_file), (False, model_dir / LITERT_FILE)):
+        record_check(model_dir, "litert-int8", {"passed": passed, "faces": 3})
+        assert bundled_litert(model_dir) == expected
+    assert "has not passed its parity check" in caplog.text
+    record_check(model_dir, "litert-int8", {"passed": True, "faces": 3})
+    assert EmotionRecognizer(model_dir).scorer.engine == "litert-int8"
+    assert EmotionRecognizer(model_dir, int8=False).scorer.engine == "litert"
+    assert bundled_litert(model_dir, int8=False) == model_dir / LITERT_FILE
+    with open(model_dir / WEIGHTS_FILE, "ab") as weights:  # new weights: neither file follows them
+        weights.write(b"\0")
+    assert bundled_litert(model_dir) is None
+    assert f"{LITERT_INT8_FILE} was not exported from the weights" in caplog.text

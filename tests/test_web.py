@@ -216,6 +216,7 @@ def test_healthz_reports_the_model_and_the_source(client, recognizer):
     assert health["labels"] == list(recognizer.labels)
     assert health["source"]["source"] == "99" and health["source"]["state"] in ("stopped", "connecting", "error")
     assert health["detector"] == "haar" and health["aligned"] is False
+    assert health["engine"] == "litert"  # the tiny model directory ships its float32 LiteRT file only
 
 
 def test_the_detector_in_use_is_named_by_healthz_api_faces_and_the_footer(client, tiny_model_dir, scene):

@@ -45,6 +45,8 @@ class AnalysisOptions:
     detector: str = "haar"
     align: bool = True
     """The face detector's name, and whether faces are set upright by their eyes."""
+    int8: bool = True
+    """Score with the model directory's int8 LiteRT file where it passed its check."""
     table_format: str = "csv"
 
 
@@ -71,7 +73,8 @@ def analyze_input(job, progress=None, should_stop=None):
     between frames, and when it says yes the table is dropped and :class:`Interrupted` raised.
     """
     options = job.options
-    recognizer = recognizer_for(options.model, options.detector, options.detect_width, options.align)
+    recognizer = recognizer_for(options.model, options.detector, options.detect_width, options.align,
+                                options.int8)
     started = time.perf_counter()  # after the model loads: once per process, not this input's cost
     labels = recognizer.labels
     row = {"input": job.name, "status": "ok", "error": ""}
@@ -146,12 +149,12 @@ def _reason(error, path):
 
 
 @functools.lru_cache(maxsize=2)
-def recognizer_for(model, detector, detect_width, align):
+def recognizer_for(model, detector, detect_width, align, int8=True):
     """The recognizer of ``model`` with that detector at ``detect_width``, loaded once per process."""
     from ..live.detectors import make_detector
     from ..live.recognizer import EmotionRecognizer
 
-    return EmotionRecognizer(model, detector=make_detector(detector, detect_width), align=align)
+    return EmotionRecognizer(model, detector=make_detector(detector, detect_width), align=align, int8=int8)
 
 
 @contextlib.contextmanager

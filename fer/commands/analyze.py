@@ -88,7 +88,7 @@ def run(args):
     inputs = find_inputs(args.inputs, output=output)
     options = AnalysisOptions(model=str(pathlib.Path(args.model).resolve()), every=args.every,
                               smoothing=args.smoothing, full_search_every=args.full_search_every,
-                              detect_width=args.detect_width, detector=args.detector, align=args.align,
+                              detect_width=args.detect_width, detector=args.detector, align=args.align, int8=args.int8,
                               table_format=args.table_format)
     jobs = [Job(item.name, item.path.resolve(), item.table_path(output.resolve(), args.table_format),
                 item.is_picture, options) for item in inputs]

@@ -15,7 +15,7 @@ def add_arguments(parser):
     parser.add_argument("--output", help="PNG to write [default: IMAGE_NAME_explained.png in the current folder]")
     parser.add_argument("--activations", action="store_true",
                         help="show every convolution layer's mean activation instead of Grad-CAM")
-    add_detector_arguments(parser, detect_width=False)
+    add_detector_arguments(parser, detect_width=False, scoring=False)
 
 
 def run(args):

@@ -189,7 +189,7 @@ def run(args):
         raise ValueError(f"cannot load the {args.detector} face detector: {error}") from error
     try:
         app = create_app(model_dir=args.model, source=args.source, max_viewers=args.max_viewers, access=policy,
-                         detector=detector, align=args.align)
+                         detector=detector, align=args.align, int8=args.int8)
     except (OSError, ValueError) as error:
         raise ValueError(f"cannot load the model in {args.model}: {error}") from error
     try:

@@ -46,18 +46,20 @@ def face_result(box, scores, labels, face_id=None):
 class EmotionRecognizer:
     """Finds faces in pictures and scores their emotions with a trained model directory."""
 
-    def __init__(self, model_dir=DEFAULT_MODEL_DIR, detector=DEFAULT_DETECTOR, align=True):
+    def __init__(self, model_dir=DEFAULT_MODEL_DIR, detector=DEFAULT_DETECTOR, align=True, int8=True):
         """Load the model (run by LiteRT where it can: see :mod:`fer.live.inference`) and a detector, once.
 
         ``detector`` is a name of :data:`fer.live.detectors.DETECTORS` (``"haar"``, ``"yunet"``)
-        or a detector object; ``align=False`` scores faces as found, not set upright.
+        or a detector object; ``align=False`` scores faces as found, not set upright;
+        ``int8=False`` scores with the float32 model even where the directory ships an int8
+        file that passed its parity check.
         """
         loaded = load_model(model_dir)
         self.model = loaded.model
         self.model_dir = loaded.directory
         self.labels = tuple(loaded.labels)
         self.input_size = loaded.input_size
-        self.scorer = make_scorer(self.model, litert_file=bundled_litert(loaded.directory))
+        self.scorer = make_scorer(self.model, litert_file=bundled_litert(loaded.directory, int8))
         self.detector = make_detector(detector) if isinstance(detector, str) else detector
         self.align = bool(align)
         self.model_calls = 0

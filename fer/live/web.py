@@ -136,9 +136,10 @@ def decode_image(data, max_pixels=MAX_UPLOAD_PIXELS, max_side=MAX_ANALYSIS_SIDE)
 
 def create_app(recognizer=None, source="0", model_dir=None, gallery_root=GALLERY_ROOT,
                max_upload_bytes=MAX_UPLOAD_BYTES, stream_options=None, max_viewers=DEFAULT_MAX_VIEWERS,
-               upload_slots=UPLOAD_SLOTS, upload_wait=UPLOAD_WAIT, access=None, detector="haar", align=True):
-    """Build the demo app around ``recognizer`` (or one loaded from ``model_dir`` with ``detector``
-    and ``align``: see :class:`~fer.live.recognizer.EmotionRecognizer`) and ``source``.
+               upload_slots=UPLOAD_SLOTS, upload_wait=UPLOAD_WAIT, access=None, detector="haar", align=True,
+               int8=True):
+    """Build the demo app around ``recognizer`` (or one loaded from ``model_dir`` with ``detector``,
+    ``align`` and ``int8``: see :class:`~fer.live.recognizer.EmotionRecognizer`) and ``source``.
 
     ``source`` is anything :func:`fer.live.sources.open_source` takes; ``stream_options`` are
     keyword arguments of :class:`fer.live.stream.Broadcaster` (``idle_timeout``, ``keepalive``, ...).
@@ -148,7 +149,7 @@ def create_app(recognizer=None, source="0", model_dir=None, gallery_root=GALLERY
     (default: no token, Host names of this machine only).
     """
     if recognizer is None:
-        recognizer = EmotionRecognizer(model_dir or DEFAULT_MODEL_DIR, detector=detector, align=align)
+        recognizer = EmotionRecognizer(model_dir or DEFAULT_MODEL_DIR, detector=detector, align=align, int8=int8)
     broadcaster = Broadcaster(source, recognizer, max_viewers=max_viewers, **(stream_options or {}))
     gallery = Gallery(gallery_root)
 
@@ -238,10 +239,11 @@ def _add_api_routes(app, recognizer, broadcaster, upload_slots, upload_wait):
 
     @app.get("/healthz")
     def healthz():
-        """Whether the model is loaded, its labels, the face detector, and the state of the source."""
+        """Whether the model is loaded, its labels, what runs it, the face detector, and the state of the source."""
         stream = broadcaster.latest()
         return flask.jsonify(status="ok", model_loaded=True, labels=list(recognizer.labels),
-                             model_calls=recognizer.model_calls, **recognizer.detection,
+                             engine=recognizer.scorer.engine, model_calls=recognizer.model_calls,
+                             **recognizer.detection,
                              source={key: stream[key] for key in ("source", "description", "state", "message",
                                                                   "running", "viewers", "frames_analysed",
                                                                   "analyses_per_frame", "error_frames")})
