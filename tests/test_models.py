@@ -1,3 +1,5 @@
+import pathlib
+
 import keras
 import numpy as np
 import pytest
@@ -73,3 +75,33 @@ def test_vgg_wide_starts_its_kernels_as_the_published_recipe_does():
                     for layer in wide.layers if isinstance(layer, keras.layers.Conv2D)}
     assert initializers == {"GlorotUniform"}
     assert type(plain.get_layer("stage1_1_conv").kernel_initializer).__name__ == "HeNormal"
+
+
+@pytest.mark.parametrize("side", [12, 5])
+def test_shortcut_projection_is_a_strided_one_by_one_convolution(side):
+    from fer.training.models import _projection
+
+    inputs = keras.Input((side, side, 3))
+    ours = keras.Model(inputs, _projection(inputs, 4, 2, name="p"))
+    strided = keras.Sequential([keras.Input((side, side, 3)), keras.layers.Conv2D(4, 1, strides=2, use_bias=False)])
+    strided.layers[0].set_weights(ours.get_layer("p_conv").get_weights())
+    maps = np.random.default_rng(0).normal(size=(2, side, side, 3)).astype(np.float32)
+    np.testing.assert_allclose(ours.predict(maps, verbose=0), strided.predict(maps, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_every_from_scratch_network_trains_in_float32_without_crashing(tmp_path):
+    """In a child process: a native crash (TensorFlow's oneDNN on AVX-512 CPUs) fails this test, not the run."""
+    import subprocess
+    import sys
+
+    script = ("import numpy as np\nfrom fer.training.models import build_model\n"
+              f"for name in {FAST_MODELS!r}:\n"
+              "    model = build_model(name, (48, 48, 1), 7)\n"
+              "    model.compile(optimizer='sgd', loss='sparse_categorical_crossentropy')\n"
+              "    faces = np.random.default_rng(0).integers(0, 256, (8, 48, 48, 1)).astype('float32')\n"
+              "    model.fit(faces, np.arange(8) % 7, batch_size=4, epochs=1, verbose=0)\n"
+              "    print(name, 'trained')\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                            cwd=pathlib.Path(__file__).resolve().parent.parent)
+    assert result.returncode == 0, result.stderr[-1500:]
+    assert result.stdout.split("\n")[:-1] == [f"{name} trained" for name in FAST_MODELS]
