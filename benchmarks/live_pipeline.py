@@ -92,20 +92,23 @@ class StageClock:
 class OurPipeline:
     """``VideoAnalysis.analyze`` + ``draw_faces`` + the stream's JPEG encode, its stages timed."""
 
-    def __init__(self, model_dir, quality, full_search_every=None, detector="haar", align=True):
+    def __init__(self, model_dir, quality, full_search_every=None, detector="haar", align=True, int8=True):
         from fer.live.drawing import draw_faces
         from fer.live.mjpeg import encode_jpeg
         from fer.live.recognizer import EmotionRecognizer
         from fer.live.video import VideoAnalysis
 
         self.options = {} if full_search_every is None else {"full_search_every": full_search_every}
-        self.recognizer = EmotionRecognizer(model_dir, detector=detector, align=align)
+        self.recognizer = EmotionRecognizer(model_dir, detector=detector, align=align, int8=int8)
+        self.engine = self.recognizer.scorer.engine
         self.new_video = lambda: VideoAnalysis(self.recognizer, **self.options)
         self.video = self.new_video()
         self.draw_faces = draw_faces
         self.name = "ours" if full_search_every is None else f"ours, full search every {full_search_every}"
         if detector != "haar":
             self.name += f", {detector}" + ("" if align else " --no-align")
+        if not int8:
+            self.name += ", --float32"
         self.encode_jpeg = encode_jpeg
         self.quality = quality
         self.clock = StageClock()
@@ -143,6 +146,7 @@ class NaivePipeline:
     """Our model as tutorials drive it: full-resolution detection, one ``model.predict`` per face."""
 
     name = "naive"
+    engine = "keras"
 
     def __init__(self, model_dir, quality):
         from fer.training.artifacts import load_model
@@ -274,12 +278,13 @@ def main(argv=None):
     runs = []
     with tempfile.TemporaryDirectory(prefix="fer-bench-clips-") as folder:
         clips = write_clips(folder, args.faces, args.frames, CLIP_FPS)
-        pipelines = (OurPipeline(args.model, quality), OurPipeline(args.model, quality, full_search_every=1),
-                     NaivePipeline(args.model, quality))
-        for pipeline in pipelines:
+        pipelines = [OurPipeline(args.model, quality), OurPipeline(args.model, quality, full_search_every=1)]
+        if pipelines[0].engine == "litert-int8":  # the model ships an int8 file that passed: time the float one too
+            pipelines.append(OurPipeline(args.model, quality, int8=False))
+        for pipeline in [*pipelines, NaivePipeline(args.model, quality)]:
             for count, path in clips.items():
                 summary = time_clip(pipeline, path, args.warmup)
-                runs.append({"pipeline": pipeline.name, "faces": count, **summary})
+                runs.append({"pipeline": pipeline.name, "faces": count, "engine": pipeline.engine, **summary})
                 print(f"{pipeline.name:>18}  {count} face(s): {summary['fps']} frames/s", file=sys.stderr)
         for run in run_peer(clips, quality, args.warmup, args.peer_modes, args.peer_timeout):
             runs.append(run)

@@ -61,10 +61,11 @@ def live_pipeline_section(result):
     rows = []
     for run in result["runs"]:
         if "error" in run:
-            rows.append([run["pipeline"], run["faces"], f"not run: {run['error']}"] + [None] * 10)
+            rows.append([run["pipeline"], None, run["faces"], f"not run: {run['error']}"] + [None] * 10)
             continue
         stages = run["stages_ms"]
-        rows.append([run["pipeline"], run["faces"], run["fps"], run["latency"]["p50_ms"], run["latency"]["p95_ms"]]
+        rows.append([run["pipeline"], run.get("engine"), run["faces"], run["fps"], run["latency"]["p50_ms"],
+                     run["latency"]["p95_ms"]]
                     + [stages.get(stage) for stage in ("decode", "detect", "classify", "analyze", "draw", "encode")]
                     + [run["faces_found_per_frame"], percent(run.get("full_searches_per_frame"))])
     intro = (f"Every frame of a {settings['frames_per_clip']}-frame 640 x 480 clip ({settings['clip']}), "
@@ -76,7 +77,7 @@ def live_pipeline_section(result):
     if versions:
         intro += f" *fer-pypi* is the `fer` package {', '.join(versions)} from PyPI, in `benchmarks/.venv-peer`."
     return ("## Live pipeline (`live_pipeline.py`)\n\n" + intro + "\n\n"
-            + table(["pipeline", "faces", "frames/s", "p50 ms", "p95 ms", "decode", "detect", "classify",
+            + table(["pipeline", "model run by", "faces", "frames/s", "p50 ms", "p95 ms", "decode", "detect", "classify",
                      "analyze", "draw", "encode", "faces found", "full searches"], rows))
 
 

@@ -20,9 +20,9 @@ def test_the_options_offer_every_detector_and_haar_stays_the_default():
     assert DEFAULT_DETECTOR == "haar"
     parser = argparse.ArgumentParser()
     add_detector_arguments(parser)
-    assert vars(parser.parse_args([])) == {"detector": "haar", "align": True, "detect_width": 320}
-    assert vars(parser.parse_args(["--detector", "yunet", "--no-align", "--detect-width", "0"])) == {
-        "detector": "yunet", "align": False, "detect_width": 0}
+    assert vars(parser.parse_args([])) == {"detector": "haar", "align": True, "detect_width": 320, "int8": True}
+    assert vars(parser.parse_args(["--detector", "yunet", "--no-align", "--detect-width", "0", "--float32"])) == {
+        "detector": "yunet", "align": False, "detect_width": 0, "int8": False}
     with pytest.raises(SystemExit):
         parser.parse_args(["--detector", "mtcnn"])
     assert detection_problems(parser.parse_args(["--detect-width", "16"])) == [
