@@ -77,8 +77,8 @@ def live_pipeline_section(result):
     if versions:
         intro += f" *fer-pypi* is the `fer` package {', '.join(versions)} from PyPI, in `benchmarks/.venv-peer`."
     return ("## Live pipeline (`live_pipeline.py`)\n\n" + intro + "\n\n"
-            + table(["pipeline", "model run by", "faces", "frames/s", "p50 ms", "p95 ms", "decode", "detect", "classify",
-                     "analyze", "draw", "encode", "faces found", "full searches"], rows))
+            + table(["pipeline", "model run by", "faces", "frames/s", "p50 ms", "p95 ms", "decode", "detect",
+                     "classify", "analyze", "draw", "encode", "faces found", "full searches"], rows))
 
 
 def web_viewers_section(result):

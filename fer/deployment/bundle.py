@@ -1,8 +1,8 @@
 """The LiteRT files a model directory ships beside its weights, so the demo need not export at each start.
 
 ``model.tflite`` is the float32 export; ``model-int8.tflite`` (optional) the full-integer one,
-which scores a face in about 40 % of the time. ``metadata.json`` records the SHA-256 of the
-weights each file was exported from, and for the int8 file whether its parity check passed; a
+smaller and faster on CPUs. ``metadata.json`` records the SHA-256 of the weights each file was
+exported from, and for the int8 file whether its parity check passed; a
 file whose weights have changed since (a new training run, a calibration, a hand edit) is not
 used, nor an int8 file whose check failed or never ran.
 """

@@ -3,10 +3,9 @@
 For a handful of 48 x 48 faces, the cost of a model call on a CPU is mostly per-call overhead
 and small convolutions. :class:`LiteRTScorer` runs the model's LiteRT (TensorFlow Lite) float32
 file with the XNNPACK kernels: the one a model directory ships when it matches the weights, or
-an export made in memory at start-up. A model directory's int8 file,
-once it passed its parity check, runs the same way in integer arithmetic (see
-:mod:`fer.deployment.bundle`). :class:`KerasScorer` is the plain Keras call, for backends
-LiteRT cannot export from.
+an export made in memory at start-up. A model directory's int8 file, once it passed its parity
+check, runs the same way in integer arithmetic (see :mod:`fer.deployment.bundle`).
+:class:`KerasScorer` is the plain Keras call, for backends LiteRT cannot export from.
 """
 
 import logging
