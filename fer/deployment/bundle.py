@@ -54,9 +54,10 @@ def bundled_litert(directory, int8=True):
     matches the weights, else None."""
     directory = pathlib.Path(directory)
     metadata = _read_metadata(directory)
+    weights = artifacts.file_sha256(directory / WEIGHTS_FILE)  # hashed once for both files
     if int8 and (directory / LITERT_INT8_FILE).is_file():
         recorded = metadata.get("litert_int8", {})
-        if not _matches_weights(directory, LITERT_INT8_FILE, recorded):
+        if not _matches_weights(LITERT_INT8_FILE, recorded, weights):
             log.warning("%s was not exported from the weights in %s: not used (python -m fer export --model %s "
                         "--format litert-int8 --data <CSV> refreshes it)", LITERT_INT8_FILE, directory, directory)
         elif not recorded.get("check", {}).get("passed"):
@@ -65,16 +66,15 @@ def bundled_litert(directory, int8=True):
             return directory / LITERT_INT8_FILE
     if not (directory / LITERT_FILE).is_file():
         return None
-    if not _matches_weights(directory, LITERT_FILE, metadata.get("litert", {})):
+    if not _matches_weights(LITERT_FILE, metadata.get("litert", {}), weights):
         log.warning("%s was not exported from the weights in %s: exporting anew (python -m fer export "
                     "--model %s --format litert refreshes it)", directory / LITERT_FILE, directory, directory)
         return None
     return directory / LITERT_FILE
 
 
-def _matches_weights(directory, name, recorded):
-    return recorded.get("file", name) == name and \
-        recorded.get("weights_sha256") == artifacts.file_sha256(directory / WEIGHTS_FILE)
+def _matches_weights(name, recorded, weights_sha256):
+    return recorded.get("file", name) == name and recorded.get("weights_sha256") == weights_sha256
 
 
 def _read_metadata(directory):
