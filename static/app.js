@@ -20,6 +20,7 @@
     const item = document.createElement("li");
     item.className = `face emotion-${face.emotion}`;
     const name = document.createElement("span");
+    name.className = "name";
     name.innerHTML = '<span class="dot"></span>';
     name.append(face.emotion);
     const bar = document.createElement("span");
