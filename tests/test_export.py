@@ -9,10 +9,11 @@ import pytest
 from fer.cli import main
 from fer.deployment import parity
 from fer.deployment.bundle import bundled_litert
-from fer.deployment.formats import runner
+from fer.deployment.formats import runner, write
 from fer.locations import LITERT_FILE, METADATA_FILE, WEIGHTS_FILE
 from fer.training.artifacts import load_model
 from fer.training.data import load_csv
+from fer.training.models import build_model
 
 FACES = np.random.default_rng(1).integers(0, 256, (5, 48, 48, 1)).astype(np.float32)
 
@@ -38,6 +39,20 @@ def test_float_exports_score_as_keras_and_write_their_parity_figures(fmt, name, 
     assert figures["passed"] and figures["ms_per_face"] > 0 and figures["bytes"] > 0
     keras_model = load_model(tiny_model_dir).model  # the file alone, in a fresh runner, gives Keras's scores
     np.testing.assert_allclose(runner(fmt, output)(FACES), keras_model.predict(FACES, verbose=0), atol=1e-5)
+
+
+@pytest.mark.parametrize("fmt, name", [("onnx", "crop.onnx"), ("savedmodel", "crop/1")])
+def test_a_cropping_model_exports_in_inference_mode(fmt, name, tmp_path):
+    """CenterCrop defaults to training mode; exported, BatchNorm must still use its moving averages."""
+    import keras
+
+    model = build_model("vgg", widths=(4, 8), crop=40)
+    for layer in model.layers:  # moving statistics far from any batch's, as after training
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.moving_mean.assign(np.full(layer.moving_mean.shape, 0.3, np.float32))
+            layer.moving_variance.assign(np.full(layer.moving_variance.shape, 0.01, np.float32))
+    write(model, fmt, tmp_path / name)
+    np.testing.assert_allclose(runner(fmt, tmp_path / name)(FACES), model.predict(FACES, verbose=0), atol=1e-5)
 
 
 def test_int8_export_is_smaller_and_is_judged_on_accuracy(tiny_model_dir, sample_csv, tmp_path):

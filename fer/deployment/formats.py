@@ -35,13 +35,28 @@ def write(model, fmt, path, representative=None):
     elif fmt == "litert-int8":
         write_litert_int8(model, path, representative)
     elif fmt == "savedmodel":
-        model.export(path, format="tf_saved_model", verbose=False)
+        inference_model(model).export(path, format="tf_saved_model", verbose=False)
     elif fmt == "onnx":
+        model = inference_model(model)
         model(np.zeros((1, *model.input_shape[1:]), np.float32))  # the exporter wants a model that has run
         model.export(path, format="onnx", verbose=False)
     else:
         raise ValueError(f"unknown format {fmt!r}; use {', '.join(FORMATS)}")
     return path
+
+
+def inference_model(model):
+    """``model`` with ``training=False`` fixed, sharing its weights, for exporters that call it without it.
+
+    Keras's image preprocessing layers (the ``CenterCrop`` of the cropping models) default to
+    ``training=True``; called with ``training=None``, as the SavedModel and ONNX exporters call a
+    model, such a layer puts every layer after it in training mode, and BatchNorm then normalises
+    with each batch's own statistics instead of its moving averages.
+    """
+    import keras
+
+    inputs = keras.Input(shape=model.input_shape[1:], name="pixels")
+    return keras.Model(inputs, model(inputs, training=False), name=model.name)
 
 
 def write_litert_int8(model, path, representative):
