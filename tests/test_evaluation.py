@@ -11,12 +11,16 @@ from fer.cli import main as fer_main
 from fer.training.evaluation import predict_scores, shifted, tta_views
 
 
-def crop_model(seed=0):
+CROP_LAYERS = {"Cropping2D": lambda: keras.layers.Cropping2D(4), "CenterCrop": lambda: keras.layers.CenterCrop(40, 40)}
+"""The builders' crop, and the one of models saved before them."""
+
+
+def crop_model(seed=0, crop_layer="Cropping2D"):
     """A model that, like the crop-trained ones, looks at the centre 40 x 40 of a 48 x 48 face."""
     keras.utils.set_random_seed(seed)
     core = keras.Sequential([keras.Input((40, 40, 1)), keras.layers.Flatten(),
                              keras.layers.Dense(7, activation="softmax")])
-    full = keras.Sequential([keras.Input((48, 48, 1)), keras.layers.CenterCrop(40, 40), core])
+    full = keras.Sequential([keras.Input((48, 48, 1)), CROP_LAYERS[crop_layer](), core])
     return full, core
 
 
@@ -36,8 +40,9 @@ def test_each_averaging_takes_its_number_of_views():
     assert [len(tta_views(images, mode)) for mode in ("none", "flip", "tencrop")] == [1, 2, 10]
 
 
-def test_ten_crop_averages_the_four_corners_and_the_centre_each_mirrored():
-    full, core = crop_model()
+@pytest.mark.parametrize("crop_layer", sorted(CROP_LAYERS))
+def test_ten_crop_averages_the_four_corners_and_the_centre_each_mirrored(crop_layer):
+    full, core = crop_model(crop_layer=crop_layer)
     images = faces()
     windows = [images[:, top:top + 40, left:left + 40] for top, left in ((0, 0), (0, 8), (8, 0), (8, 8), (4, 4))]
     windows += [window[:, :, ::-1] for window in windows]

@@ -6,6 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
+from conftest import with_distant_moving_statistics
 from fer.cli import main
 from fer.deployment import parity
 from fer.deployment.bundle import bundled_litert
@@ -14,6 +15,23 @@ from fer.locations import LITERT_FILE, METADATA_FILE, WEIGHTS_FILE
 from fer.training.artifacts import load_model
 from fer.training.data import load_csv
 from fer.training.models import build_model
+
+
+def cropping_model(crop_layer):
+    """A small VGG that crops its centre 40 x 40 with ``crop_layer``, as saved by older or newer builders."""
+    import keras
+
+    model = build_model("vgg", widths=(4, 8), crop=40)
+    if crop_layer == "CenterCrop":
+        config = json.loads(model.to_json())
+        crop = next(layer for layer in config["config"]["layers"] if layer["config"]["name"] == "crop")
+        crop["class_name"], crop["config"] = "CenterCrop", {"name": "crop", "height": 40, "width": 40}
+        older = keras.models.model_from_json(json.dumps(config))
+        older.set_weights(model.get_weights())
+        model = older
+    assert type(model.get_layer("crop")).__name__ == crop_layer
+    return model
+
 
 FACES = np.random.default_rng(1).integers(0, 256, (5, 48, 48, 1)).astype(np.float32)
 
@@ -42,15 +60,11 @@ def test_float_exports_score_as_keras_and_write_their_parity_figures(fmt, name, 
 
 
 @pytest.mark.parametrize("fmt, name", [("onnx", "crop.onnx"), ("savedmodel", "crop/1")])
-def test_a_cropping_model_exports_in_inference_mode(fmt, name, tmp_path):
-    """CenterCrop defaults to training mode; exported, BatchNorm must still use its moving averages."""
-    import keras
-
-    model = build_model("vgg", widths=(4, 8), crop=40)
-    for layer in model.layers:  # moving statistics far from any batch's, as after training
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.moving_mean.assign(np.full(layer.moving_mean.shape, 0.3, np.float32))
-            layer.moving_variance.assign(np.full(layer.moving_variance.shape, 0.01, np.float32))
+@pytest.mark.parametrize("crop_layer", ["Cropping2D", "CenterCrop"])
+def test_a_cropping_model_exports_in_inference_mode(crop_layer, fmt, name, tmp_path):
+    """Models saved before the builders cropped with Cropping2D crop with CenterCrop, which defaults
+    to training mode; exported, BatchNorm must still use its moving averages."""
+    model = with_distant_moving_statistics(cropping_model(crop_layer))
     write(model, fmt, tmp_path / name)
     np.testing.assert_allclose(runner(fmt, tmp_path / name)(FACES), model.predict(FACES, verbose=0), atol=1e-5)
 

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+from conftest import with_distant_moving_statistics
 from fer.training.models import DEFAULT_MODEL, build_model, model_names
 
 FAST_MODELS = ["baseline", "vgg", "vgg_wide", "resnet", "mini_xception"]
@@ -66,6 +67,13 @@ def test_vgg_wide_is_the_crop_recipe_and_takes_every_vgg_option():
     model = build_model("vgg_wide", widths=(4, 8, 8, 16), dropout=0.0)
     assert model.get_layer("crop").output.shape[1:3] == (40, 40)
     assert model.input_shape == (None, 48, 48, 1), "the model still takes the whole 48 x 48 face"
+
+
+def test_a_plain_call_of_a_cropping_model_normalises_with_the_moving_statistics():
+    """``model(x)`` is inference, as ``predict`` is: the crop must not switch BatchNorm to batch statistics."""
+    model = with_distant_moving_statistics(build_model("vgg_wide", widths=(4, 8, 8, 16)))
+    faces = np.random.default_rng(0).integers(0, 256, (6, 48, 48, 1)).astype(np.float32)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(faces)), model.predict(faces, verbose=0), atol=1e-5)
 
 
 def test_vgg_wide_starts_its_kernels_as_the_published_recipe_does():

@@ -48,10 +48,11 @@ def write(model, fmt, path, representative=None):
 def inference_model(model):
     """``model`` with ``training=False`` fixed, sharing its weights, for exporters that call it without it.
 
-    Keras's image preprocessing layers (the ``CenterCrop`` of the cropping models) default to
-    ``training=True``; called with ``training=None``, as the SavedModel and ONNX exporters call a
-    model, such a layer puts every layer after it in training mode, and BatchNorm then normalises
-    with each batch's own statistics instead of its moving averages.
+    Keras's image preprocessing layers (the ``CenterCrop`` of cropping models saved before the
+    builders moved to ``Cropping2D``) default to ``training=True``; called with ``training=None``,
+    as the SavedModel and ONNX exporters call a model, such a layer puts every layer after it in
+    training mode, and BatchNorm then normalises with each batch's own statistics instead of its
+    moving averages.
     """
     import keras
 

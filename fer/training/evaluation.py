@@ -22,8 +22,13 @@ def tta_mode(tta):
 
 
 def crop_margin(model):
-    """How far a corner crop lies from the centre one: half of what the model's ``crop`` layer cuts off."""
+    """How far a corner crop lies from the centre one: half of what the model's ``crop`` layer cuts off.
+
+    The builders crop with ``Cropping2D``; models saved before them with ``CenterCrop``.
+    """
     for layer in model.layers:
+        if isinstance(layer, keras.layers.Cropping2D):
+            return layer.cropping[0][0]
         if isinstance(layer, keras.layers.CenterCrop):
             return (int(model.input_shape[1]) - layer.height) // 2
     return DEFAULT_TENCROP_MARGIN

@@ -5,7 +5,7 @@ uncompiled Keras model that takes raw grey pixels 0-255 and rescales inside itse
 new one with :func:`register` and it becomes a ``--arch`` choice of ``train.py``.
 
 The from-scratch builders take ``crop``: the model then looks only at the centre
-``crop x crop`` of its input (a ``CenterCrop`` layer). Trained on faces shifted at random by up
+``crop x crop`` of its input (a ``Cropping2D`` layer named ``crop``). Trained on faces shifted at random by up
 to half the margin, it sees a random crop of each face; at inference the centre one, and
 :func:`fer.training.evaluation.predict_scores` can average the ten crops of the published recipes.
 """
@@ -63,8 +63,22 @@ def _rescaled_input(input_shape, crop=None):
     if crop:
         if not 0 < crop <= min(input_shape[:2]):
             raise ValueError(f"crop {crop} must lie in 1..{min(input_shape[:2])}, the input's side")
-        x = layers.CenterCrop(crop, crop, name="crop")(x)
+        x = layers.Cropping2D(_centre_margins(input_shape, crop), name="crop")(x)
     return inputs, x
+
+
+def _centre_margins(input_shape, crop):
+    """``((top, bottom), (left, right))`` that leave the centre ``crop x crop`` of ``input_shape``.
+
+    ``Cropping2D``, not ``CenterCrop``: an image preprocessing layer such as ``CenterCrop`` defaults
+    to ``training=True``, so a plain call ``model(x)`` would put every BatchNorm after it into
+    batch-statistics mode; ``Cropping2D`` has no training mode.
+    """
+    margins = []
+    for side in input_shape[:2]:
+        before = (side - crop) // 2
+        margins.append((before, side - crop - before))
+    return tuple(margins)
 
 
 def _conv_bn_relu(x, filters, kernel_size=3, strides=1, name=None, initializer="he_normal"):
