@@ -2,18 +2,17 @@
 
 import pathlib
 import re
-import threading
 
 import cv2
 import pytest
 
 from clips import compose_scene, load_faces, write_clip
+from servers import running
 from fer.labels import EMOTIONS
 from fer.live import tls
 from fer.live.access import AccessPolicy
 from fer.live.recognizer import EmotionRecognizer
 from fer.live.web import create_app
-from fer.commands.serve import make_server
 
 CHROMIUM = pathlib.Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -46,13 +45,8 @@ def serve_clip(model_dir, folder, faces, tls_files=None, access=None):
     clip = folder / "two_faces.avi"
     write_clip(clip, faces, frames=40, fps=10.0)
     app = create_app(EmotionRecognizer(model_dir), source=str(clip), access=access)
-    server = make_server(app, "127.0.0.1", 0, threads=16, tls_files=tls_files)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"{'https' if tls_files else 'http'}://127.0.0.1:{server.effective_port}"
-    app.extensions["fer"]["broadcaster"].stop()
-    server.close()
-    thread.join(5)
+    with running(app, threads=16, tls_files=tls_files) as server:
+        yield f"{'https' if tls_files else 'http'}://127.0.0.1:{server.effective_port}"
 
 
 @pytest.fixture(scope="module")

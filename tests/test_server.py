@@ -21,13 +21,13 @@ import numpy as np
 import pytest
 
 from clips import load_faces, write_clip
+from servers import running
 from fer.live import tls
 from fer.live.access import policy_for
 from fer.live.recognizer import EmotionRecognizer
 from fer.live.sources import open_source
 from fer.live.video import VideoAnalysis
 from fer.live.web import create_app
-from fer.commands.serve import make_server
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 VIEWERS = 8
@@ -52,15 +52,8 @@ def clip(tmp_path_factory):
 def serving(app, threads=32, host="127.0.0.1", tls_files=None):
     """Serve ``app`` on a free port of ``host`` (waitress, or cheroot with ``tls_files``);
     yields the loopback ``(host, port)`` to connect to."""
-    server = make_server(app, host, 0, threads, tls_files)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
+    with running(app, host, threads, tls_files) as server:
         yield "127.0.0.1", server.effective_port
-    finally:
-        app.extensions["fer"]["broadcaster"].stop()
-        server.close()
-        thread.join(5)
 
 
 def read_part(response):
