@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import shutil
 
 import keras
 import numpy as np
@@ -81,3 +82,23 @@ def test_evaluate_names_a_split_the_file_lacks(tiny_model_dir, sample_csv, tmp_p
     data = public_test_only(sample_csv, tmp_path / "public.csv")
     code = fer_main(["evaluate", "--model", str(tiny_model_dir), "--data", str(data), "--usage", "PrivateTest"])
     assert code == 2 and "has no PrivateTest rows" in capsys.readouterr().err
+
+
+def test_evaluate_scores_a_run_still_training_by_its_best_epoch_so_far(tiny_model_dir, sample_csv, tmp_path,
+                                                                      capsys):
+    data = public_test_only(sample_csv, tmp_path / "public.csv")
+    run = shutil.copytree(tiny_model_dir, tmp_path / "run")
+    for written_at_the_end in ("model.json", "model.weights.h5", "model.tflite", "metrics.json"):
+        (run / written_at_the_end).unlink()
+    scores = {}
+    for name, model in (("finished", tiny_model_dir), ("training", run)):
+        output = tmp_path / f"{name}.json"
+        assert fer_main(["evaluate", "--model", str(model), "--data", str(data), "--output", str(output)]) == 0
+        scores[name] = json.loads(output.read_text())
+    # the finished model is the same epoch, calibrated: a temperature changes no face's top emotion
+    assert scores["training"]["confusion_matrix"] == scores["finished"]["confusion_matrix"]
+    assert scores["training"]["labels"] == scores["finished"]["labels"]
+    (run / "best.weights.h5").unlink()
+    capsys.readouterr()
+    assert fer_main(["evaluate", "--model", str(run), "--data", str(data)]) == 2
+    assert "no best.weights.h5 yet" in capsys.readouterr().err

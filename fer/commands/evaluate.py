@@ -1,6 +1,10 @@
 """``python -m fer evaluate``: score a model directory on a CSV or image folder."""
 
+import logging
+import pathlib
 import sys
+
+log = logging.getLogger(__name__)
 
 HELP = "score a model directory on a CSV or image folder"
 
@@ -9,7 +13,8 @@ def add_arguments(parser):
     """Options of ``evaluate``."""
     from ..training.evaluation import TTA_MODES
 
-    parser.add_argument("--model", required=True, help="model directory (model.json + model.weights.h5)")
+    parser.add_argument("--model", required=True, help="model directory (model.json + model.weights.h5), or "
+                        "the output directory of a run still training (its best epoch so far)")
     parser.add_argument("--data", required=True, help="FER-2013 CSV (plain or .gz) or image folder; only the "
                         "scored split need be in it")
     parser.add_argument("--usage", help="split to score: PrivateTest, PublicTest or Training (CSV), or "
@@ -24,11 +29,11 @@ def add_arguments(parser):
 
 def run(args):
     """Load, score and print the metrics (accuracy first); write them where ``--output`` says."""
-    from ..training.artifacts import load_model, write_json
+    from ..training.artifacts import write_json
     from ..training.data import load_split
     from ..training.evaluation import evaluate_split, format_metrics
 
-    loaded = load_model(args.model)
+    loaded = load_scored_model(args.model)
     split = load_split(args.data, args.usage, loaded.labels)
     metrics = evaluate_split(loaded.model, split, loaded.labels, tta=args.tta, batch_size=args.batch_size)
     metrics.update(model=str(args.model), data=str(args.data), usage=args.usage or "default test split")
@@ -37,3 +42,16 @@ def run(args):
         write_json(args.output, metrics)
         sys.stdout.write(f"metrics written to {args.output}\n")
     return 0
+
+
+def load_scored_model(directory):
+    """The model directory at ``directory``; where a run has not written one yet, its best epoch so far."""
+    from ..locations import ARCHITECTURE_FILE
+    from ..training.artifacts import load_model
+    from ..training.trainer import CONFIG_FILE, load_best_so_far
+
+    directory = pathlib.Path(directory)
+    if not (directory / ARCHITECTURE_FILE).is_file() and (directory / CONFIG_FILE).is_file():
+        log.info("%s: a run without its model yet: scoring its best epoch so far", directory)
+        return load_best_so_far(directory)
+    return load_model(directory)

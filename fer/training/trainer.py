@@ -19,6 +19,7 @@ from sklearn.utils.class_weight import compute_class_weight
 
 from ..labels import EMOTIONS
 from ..deployment.bundle import bundle_litert
+from ..preprocessing import FACE_SIZE
 from . import artifacts, calibration
 from .augment import AugmentConfig, training_batches
 from .callbacks import EpochSeeds, EpochTimer, TimeLimit, ValidationScores
@@ -284,6 +285,23 @@ def _build(config, dataset, precision, weights=None):
     options = dict(config.model_options, **({"weights": weights} if weights else {}))
     with dtype_policy(precision):
         return build_model(config.model, dataset.train.images.shape[1:], len(dataset.labels), **options)
+
+
+def load_best_so_far(directory):
+    """A run's best validation epoch so far, as a :class:`~fer.training.artifacts.LoadedModel`.
+
+    For scoring a run that has not written its model yet (``python -m fer evaluate --model RUN``):
+    the architecture comes from ``config.json``, the weights from ``best.weights.h5``, in float32
+    and not yet calibrated (calibration changes no top emotion).
+    """
+    directory = pathlib.Path(directory)
+    weights = directory / BEST_WEIGHTS_FILE
+    if not weights.is_file():
+        raise FileNotFoundError(f"{directory}: no {BEST_WEIGHTS_FILE} yet; the run has not finished an epoch")
+    config = TrainConfig.from_dict(artifacts.read_json(directory / CONFIG_FILE))
+    model = build_model(config.model, (FACE_SIZE, FACE_SIZE, 1), len(config.classes), **config.model_options)
+    model.load_weights(weights)
+    return artifacts.LoadedModel(model, tuple(config.classes), directory)
 
 
 def starting_point(directory):
