@@ -1,10 +1,7 @@
 """``python -m fer evaluate``: score a model directory on a CSV or image folder."""
 
-import logging
 import pathlib
 import sys
-
-log = logging.getLogger(__name__)
 
 HELP = "score a model directory on a CSV or image folder"
 
@@ -52,6 +49,5 @@ def load_scored_model(directory):
 
     directory = pathlib.Path(directory)
     if not (directory / ARCHITECTURE_FILE).is_file() and (directory / CONFIG_FILE).is_file():
-        log.info("%s: a run without its model yet: scoring its best epoch so far", directory)
         return load_best_so_far(directory)
     return load_model(directory)

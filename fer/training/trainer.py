@@ -301,6 +301,11 @@ def load_best_so_far(directory):
     config = TrainConfig.from_dict(artifacts.read_json(directory / CONFIG_FILE))
     model = build_model(config.model, (FACE_SIZE, FACE_SIZE, 1), len(config.classes), **config.model_options)
     model.load_weights(weights)
+    history = read_history(directory)
+    if "val_accuracy" in history:
+        best = int(history["val_accuracy"].idxmax())
+        log.info("%s: epoch %d, the best of the %d done so far (validation accuracy %.4f)", directory,
+                 best + 1, len(history), history["val_accuracy"][best])
     return artifacts.LoadedModel(model, tuple(config.classes), directory)
 
 
