@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import os
 import shutil
 
 import keras
@@ -102,3 +103,21 @@ def test_evaluate_scores_a_run_still_training_by_its_best_epoch_so_far(tiny_mode
     capsys.readouterr()
     assert fer_main(["evaluate", "--model", str(run), "--data", str(data)]) == 2
     assert "no best.weights.h5 yet" in capsys.readouterr().err
+
+
+def test_evaluate_scores_a_resumed_run_by_an_epoch_better_than_the_model_it_wrote(tiny_model_dir, sample_csv,
+                                                                                 tmp_path):
+    """``--time-limit`` writes the model at each stop; once resumed, a better epoch supersedes it."""
+    from fer.training.trainer import load_best_so_far
+
+    data = public_test_only(sample_csv, tmp_path / "public.csv")
+    run = shutil.copytree(tiny_model_dir, tmp_path / "run")
+    later = load_best_so_far(run).model
+    later.get_layer("emotion").bias.assign(np.eye(7, dtype=np.float32)[3] * 100)  # now every face is happy
+    later.save_weights(run / "best.weights.h5")
+    written = (run / "model.weights.h5").stat().st_mtime
+    os.utime(run / "best.weights.h5", (written + 60, written + 60))
+    output = tmp_path / "scores.json"
+    assert fer_main(["evaluate", "--model", str(run), "--data", str(data), "--output", str(output)]) == 0
+    matrix = np.array(json.loads(output.read_text())["confusion_matrix"])
+    assert matrix[:, 3].sum() == matrix.sum(), "the model written before the better epoch was scored"

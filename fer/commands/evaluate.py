@@ -42,12 +42,18 @@ def run(args):
 
 
 def load_scored_model(directory):
-    """The model directory at ``directory``; where a run has not written one yet, its best epoch so far."""
-    from ..locations import ARCHITECTURE_FILE
+    """The model directory at ``directory``, or, for a run still training, its best epoch so far.
+
+    A run is still training when it has not written its model yet, or when a resumed run has
+    found a better epoch since it last wrote one (``--time-limit`` writes one at each stop).
+    """
+    from ..locations import WEIGHTS_FILE
     from ..training.artifacts import load_model
-    from ..training.trainer import CONFIG_FILE, load_best_so_far
+    from ..training.trainer import BEST_WEIGHTS_FILE, CONFIG_FILE, load_best_so_far
 
     directory = pathlib.Path(directory)
-    if not (directory / ARCHITECTURE_FILE).is_file() and (directory / CONFIG_FILE).is_file():
+    model_weights, best = directory / WEIGHTS_FILE, directory / BEST_WEIGHTS_FILE
+    if (directory / CONFIG_FILE).is_file() and (
+            not model_weights.is_file() or (best.is_file() and best.stat().st_mtime > model_weights.stat().st_mtime)):
         return load_best_so_far(directory)
     return load_model(directory)
