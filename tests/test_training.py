@@ -282,8 +282,10 @@ def test_a_one_epoch_report_speaks_in_the_singular_and_names_its_rate_and_speed(
 
 def test_each_epoch_logs_its_speed_and_the_time_left(sample_csv, tmp_path, caplog):
     caplog.set_level("INFO", logger="fer.training")
-    train(tiny_config(sample_csv, tmp_path / "run", epochs=2))
-    lines = [record.getMessage() for record in caplog.records if "images/s" in record.getMessage()]
+    train(tiny_config(sample_csv, tmp_path / "run", epochs=2, model="vgg_wide"))  # its Keras name is "vgg"
+    messages = [record.getMessage() for record in caplog.records]
+    assert any(message.startswith("vgg_wide: ") and "parameters" in message for message in messages)
+    lines = [message for message in messages if "images/s" in message]
     assert lines[0].startswith("epoch 1/2:") and "to go" in lines[0]
     assert lines[1].startswith("epoch 2/2:") and "to go" not in lines[1]
     assert (pd.read_csv(tmp_path / "run" / "history.csv")["images_per_second"] > 0).all()

@@ -259,7 +259,7 @@ def train(config, resume=False, dataset=None, time_limit=None):
     with strategy_scope(strategy):  # JAX's distribution must hold while fitting too
         model = build_compiled_model(config, dataset, steps_per_epoch, initialise=not checkpointed,
                                      precision=precision)
-        log.info("%s: %d parameters, training in %s", model.name, model.count_params(), precision)
+        log.info("%s: %d parameters, training in %s", config.model, model.count_params(), precision)
         output.mkdir(parents=True, exist_ok=True)  # only now: a run that fails on its input leaves nothing behind
         artifacts.write_json(output / CONFIG_FILE, config.to_dict())
         fit_model(config, model, dataset, _callbacks(config, output, resume, len(dataset.train), time_limit),
