@@ -29,6 +29,7 @@ COMMANDS = {
     "calibrate": "fer.commands.calibrate",
 }
 """Subcommand name -> module implementing it."""
+DESCRIPTION = "Train, evaluate, export and run facial emotion models; each command has its own --help."
 
 
 def _command_parser(parser, module):
@@ -51,7 +52,7 @@ def build_parser(command=None, prog=None):
         parser = argparse.ArgumentParser(prog=prog, **_parser_options(module))
         _command_parser(parser, module)
         return parser
-    parser = argparse.ArgumentParser(prog="python -m fer", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m fer", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(module_name)

@@ -3,7 +3,9 @@
 import subprocess
 import sys
 
-from fer.cli import COMMANDS, main
+import pytest
+
+from fer.cli import COMMANDS, build_parser, main
 from fer.locations import ROOT
 
 
@@ -23,3 +25,11 @@ def test_python_m_fer_lists_every_command():
     for name in COMMANDS:
         assert f"    {name}" in result.stdout
     assert not result.stderr, "help should come without framework chatter"
+    assert "`" not in result.stdout, "help is plain text, not docstring markup"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_help_is_plain_text(command):
+    help_text = build_parser(command, prog=f"python -m fer {command}").format_help()
+    assert "--verbose" in help_text
+    assert "`" not in help_text and ":func:" not in help_text, "help is plain text, not docstring markup"
