@@ -105,7 +105,7 @@ def write_report(directory, model, dataset, history, metadata, calibrated=None):
     figures = write_plots(directory, dataset, history, metrics)
     settings = metadata["training"]
     lines = [
-        f"# Training report: {model.name}",
+        f"# Training report: {settings['model']}",  # the architecture asked for, not its Keras name
         "",
         f"Data `{settings['data']}` (sha256 `{metadata['data_sha256'][:16]}…`); classes "
         f"{', '.join(dataset.labels)}; {model.count_params():,} parameters; "
