@@ -127,6 +127,37 @@ def test_time_limit_stops_at_an_epoch_and_resume_goes_on(sample_csv, tmp_path, c
 
 
 
+def test_a_lost_checkpoint_is_rebuilt_from_the_model_the_run_wrote(sample_csv, tmp_path, caplog):
+    run, shipped = tmp_path / "run", tmp_path / "shipped"
+    config = tiny_config(sample_csv, run, epochs=3)
+    train(config, time_limit=0.01)  # epoch 1 of 3, then a calibrated model directory
+    shutil.copytree(run, shipped)
+    assert json.loads((shipped / "metadata.json").read_text())["calibration"]["temperature"] != 1
+    trained = build_model("vgg", num_classes=7, widths=[8, 16, 16, 32])
+    trained.load_weights(run / "best.weights.h5")  # epoch 1 as trained, before calibration
+    shutil.rmtree(run)  # the run's folder is lost; the model directory it wrote is left
+
+    with caplog.at_level("INFO", logger="fer.training"):
+        train(config, resume=True, restore_from=shipped, time_limit=0.01)
+    assert "restored" in caplog.text and "at epoch 1 from" in caplog.text
+    assert optimizer_steps(run / "checkpoints" / "latest.weights.h5") == 8  # epoch 2 on the same schedule
+    history = pd.read_csv(run / "history.csv")
+    assert list(history["epoch"]) == [0, 1]
+    assert history["val_accuracy"][0] == pd.read_csv(shipped / "history.csv")["val_accuracy"][0]
+    with pytest.raises(FileExistsError, match="--resume"):  # never over a checkpoint that is there
+        train(config, resume=True, restore_from=shipped)
+
+    from fer.training.data import load_dataset
+    from fer.training.trainer import build_compiled_model, restore_checkpoint
+
+    dataset = load_dataset(str(sample_csv))
+    rebuilt = build_compiled_model(config, dataset, steps_per_epoch=4, initialise=False)
+    assert restore_checkpoint(rebuilt, shipped, tmp_path / "again", dataset.labels, str(sample_csv), 4) == 1
+    assert optimizer_steps(tmp_path / "again" / "checkpoints" / "latest.weights.h5") == 4
+    for mine, theirs in zip(rebuilt.get_weights(), trained.get_weights()):  # the temperature taken back out
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-7)
+
+
 def test_a_resumed_run_trains_on_the_batches_an_uninterrupted_run_does(sample_csv, tmp_path, monkeypatch):
     from fer.training import augment
 
@@ -246,6 +277,10 @@ def run_train_cli(*args):
      "expected whole numbers"),
     (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--init-from", "nowhere", "--output", "{tmp}/run"],
      "nowhere: no model.json"),
+    (["--restore-from", "models/default"], "--restore-from needs --resume DIR"),
+    (["--resume", "{tmp}/run", "--restore-from", "nowhere"], "--restore-from nowhere: no metadata.json"),
+    (["--resume", "{tmp}/run", "--restore-from", "models/default", "--data", "tests/fixtures/fer2013_sample.csv.gz"],
+     "is not the data that trained it"),
 ])
 def test_cli_bad_input_exits_non_zero_with_one_line(args, reason, tmp_path):
     result = run_train_cli(*[arg.format(tmp=tmp_path) for arg in args])

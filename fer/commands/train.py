@@ -44,6 +44,9 @@ def add_arguments(parser):
                         "[default: all seven]")
     parser.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last finished epoch, "
                         "with the settings saved there (only --epochs may change)")
+    parser.add_argument("--restore-from", metavar="MODEL_DIR", help="with --resume DIR whose checkpoint was "
+                        "lost: go on from the best epoch of MODEL_DIR, a model directory that run wrote, "
+                        "with its settings (--data and --epochs may change)")
     parser.add_argument("--config", metavar="JSON", help="read settings from a JSON file (e.g. the tuner's "
                         "best.json); options given on the command line win")
     parser.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop at the last epoch that "
@@ -149,15 +152,29 @@ def config_from_args(args, parser):
 
 
 def resumed_config(args):
-    """The saved settings of the run in ``--resume DIR``, with a new ``--epochs`` if given."""
+    """The saved settings of the run in ``--resume DIR``, with a new ``--epochs`` if given.
+
+    With ``--restore-from MODEL_DIR`` they come from the model directory's ``metadata.json``
+    instead (the run's own may be lost with its checkpoint), and ``--data`` may change.
+    """
     from ..training import artifacts
     from ..training.trainer import CONFIG_FILE, TrainConfig
 
-    path = pathlib.Path(args.resume) / CONFIG_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"{args.resume}: no {CONFIG_FILE}; is this a run directory of train.py?")
-    config = TrainConfig.from_dict(artifacts.read_json(path))
+    if args.restore_from:
+        path = pathlib.Path(args.restore_from) / artifacts.METADATA_FILE
+        settings = artifacts.read_json(path).get("training") if path.is_file() else None
+        if not settings:
+            raise FileNotFoundError(f"--restore-from {args.restore_from}: no {artifacts.METADATA_FILE} with "
+                                    "the settings of a train.py run")
+    else:
+        path = pathlib.Path(args.resume) / CONFIG_FILE
+        if not path.is_file():
+            raise FileNotFoundError(f"{args.resume}: no {CONFIG_FILE}; is this a run directory of train.py?")
+        settings = artifacts.read_json(path)
+    config = TrainConfig.from_dict(settings)
     config.output = str(args.resume)
+    if args.restore_from and args.data:
+        config.data = args.data
     if args.epochs is not None:
         config.epochs = args.epochs
     return config
@@ -168,6 +185,8 @@ def run(args):
     parser = args.command_parser
     if sum([bool(args.resume), args.folds is not None, args.tune]) > 1:
         parser.error("choose one of --resume, --folds and --tune")
+    if args.restore_from and not args.resume:
+        parser.error("--restore-from needs --resume DIR: the run directory to rebuild")
     if args.time_limit is not None and (args.folds is not None or args.tune):
         parser.error("--time-limit applies to one training run, not to --folds or --tune")
     if args.epochs is not None and args.epochs < 1:
@@ -184,6 +203,6 @@ def run(args):
     else:
         from ..training.trainer import train
 
-        output = train(config, resume=bool(args.resume), time_limit=args.time_limit)
+        output = train(config, resume=bool(args.resume), time_limit=args.time_limit, restore_from=args.restore_from)
     log.info("model directory: %s", output)
     return 0

@@ -27,13 +27,11 @@ from .data import load_dataset
 from .devices import distribution_strategy, replica_count, strategy_scope
 from .models import DEFAULT_MODEL, build_model
 from .precision import dtype_policy, processor_name, resolve_precision
+from .run_files import BEST_WEIGHTS_FILE, CHECKPOINT_DIR, CONFIG_FILE, HISTORY_FILE, read_history  # noqa: F401 (re-exported)
+from .warm_start import initialise_from, restore_checkpoint  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 
-CONFIG_FILE = "config.json"
-HISTORY_FILE = "history.csv"
-BEST_WEIGHTS_FILE = "best.weights.h5"
-CHECKPOINT_DIR = "checkpoints"
 DEFAULT_LEARNING_RATES = {"sgd": 0.01, "adam": 1e-3, "adamw": 1e-3}
 
 
@@ -123,15 +121,6 @@ def class_weights(labels, num_classes, mode):
     return {index: float(weight) for index, weight in enumerate(weights)}
 
 
-def read_history(output):
-    """The per-epoch history of a run, one row per epoch (a re-run epoch keeps its last row)."""
-    path = pathlib.Path(output) / HISTORY_FILE
-    if not path.is_file() or path.stat().st_size == 0:
-        return pd.DataFrame()
-    history = pd.read_csv(path)
-    return history.drop_duplicates("epoch", keep="last").reset_index(drop=True)
-
-
 def _callbacks(config, output, resuming, train_size, time_limit=None):
     history = read_history(output) if resuming else pd.DataFrame()
     best_so_far = float(history["val_accuracy"].max()) if "val_accuracy" in history else None
@@ -188,26 +177,6 @@ def step_seconds(config, dataset, precision, steps=3):
     return float(np.median(times[2:]))
 
 
-def initialise_from(model, directory, labels):
-    """Start ``model`` from the weights of the model directory ``directory`` (fine-tuning).
-
-    The directory must hold the same architecture for the same labels; anything else raises
-    ``ValueError`` before training starts.
-    """
-    start = artifacts.load_model(directory)
-    if start.labels != tuple(labels):
-        raise ValueError(f"--init-from {directory}: its labels {', '.join(start.labels)} differ from "
-                         f"the data's {', '.join(labels)}")
-    if start.model.name != model.name or len(start.model.weights) != len(model.weights):
-        raise ValueError(f"--init-from {directory}: it holds a {start.model.name} model, not this {model.name}")
-    for target, source in zip(model.weights, start.model.weights):
-        if tuple(target.shape) != tuple(source.shape):
-            raise ValueError(f"--init-from {directory}: {source.path} is {tuple(source.shape)}, "
-                             f"this model's {target.path} is {tuple(target.shape)} (other model options?)")
-    model.set_weights(start.model.get_weights())
-    log.info("initialised %s from %s", model.name, directory)
-
-
 def fit_model(config, model, dataset, callbacks=(), **fit_options):
     """Train ``model`` on augmented training batches, scoring validation after each epoch.
 
@@ -233,15 +202,16 @@ def fit_model(config, model, dataset, callbacks=(), **fit_options):
                      **fit_options)
 
 
-def train(config, resume=False, dataset=None, time_limit=None):
+def train(config, resume=False, dataset=None, time_limit=None, restore_from=None):
     """Run (or resume) training, then write the model directory. Returns the output path.
 
     ``time_limit`` (seconds) stops at the last epoch that fits; the directory then holds the
-    best epoch so far and ``--resume`` goes on from the checkpoint.
+    best epoch so far and ``--resume`` goes on from the checkpoint. ``restore_from``, a model
+    directory this run wrote, stands in for a lost checkpoint: the run goes on from its best epoch.
     """
     output = pathlib.Path(config.output)
     checkpointed = (output / CHECKPOINT_DIR).exists()
-    if not resume and checkpointed:
+    if checkpointed and (restore_from or not resume):
         raise FileExistsError(f"{output} already holds a run; resume it with --resume {output} "
                               "or choose another --output")
     config = dataclasses.replace(config, learning_rate=config.base_learning_rate)  # the report names it
@@ -257,12 +227,15 @@ def train(config, resume=False, dataset=None, time_limit=None):
     config = dataclasses.replace(config, precision=precision)  # saved: a resumed run keeps what was chosen
     keras.utils.set_random_seed(config.seed)  # after any timing of steps: the weights start alike either way
     with strategy_scope(strategy):  # JAX's distribution must hold while fitting too
-        model = build_compiled_model(config, dataset, steps_per_epoch, initialise=not checkpointed,
-                                     precision=precision)
+        model = build_compiled_model(config, dataset, steps_per_epoch,
+                                     initialise=not (checkpointed or restore_from), precision=precision)
         log.info("%s: %d parameters, training in %s", config.model, model.count_params(), precision)
+        if restore_from:
+            restore_checkpoint(model, restore_from, output, dataset.labels, config.data, steps_per_epoch)
         output.mkdir(parents=True, exist_ok=True)  # only now: a run that fails on its input leaves nothing behind
         artifacts.write_json(output / CONFIG_FILE, config.to_dict())
-        fit_model(config, model, dataset, _callbacks(config, output, resume, len(dataset.train), time_limit),
+        fit_model(config, model, dataset,
+                  _callbacks(config, output, resume or bool(restore_from), len(dataset.train), time_limit),
                   verbose=1 if sys.stdout.isatty() else 2)
     return finish_run(config, model, dataset, precision)
 

@@ -1,0 +1,26 @@
+"""A training run's directory: the names of its files and its per-epoch history.
+
+``config.json`` holds the settings (``--resume`` reads them back), ``checkpoints/`` the weights,
+optimizer state and epoch of the last finished epoch (Keras's ``BackupAndRestore`` files),
+``best.weights.h5`` the best validation epoch so far and ``history.csv`` one row per epoch.
+"""
+
+import pathlib
+
+import pandas as pd
+
+CONFIG_FILE = "config.json"
+HISTORY_FILE = "history.csv"
+BEST_WEIGHTS_FILE = "best.weights.h5"
+CHECKPOINT_DIR = "checkpoints"
+CHECKPOINT_WEIGHTS_FILE = "latest.weights.h5"  # in CHECKPOINT_DIR, named by BackupAndRestore
+CHECKPOINT_STATE_FILE = "training_metadata.json"  # in CHECKPOINT_DIR: {"epoch": epochs done, "batch": 0}
+
+
+def read_history(output):
+    """The per-epoch history of a run, one row per epoch (a re-run epoch keeps its last row)."""
+    path = pathlib.Path(output) / HISTORY_FILE
+    if not path.is_file() or path.stat().st_size == 0:
+        return pd.DataFrame()
+    history = pd.read_csv(path)
+    return history.drop_duplicates("epoch", keep="last").reset_index(drop=True)
