@@ -126,7 +126,6 @@ def test_time_limit_stops_at_an_epoch_and_resume_goes_on(sample_csv, tmp_path, c
     assert list(pd.read_csv(output / "history.csv")["epoch"]) == [0, 1, 2]
 
 
-
 def test_a_lost_checkpoint_is_rebuilt_from_the_model_the_run_wrote(sample_csv, tmp_path, caplog):
     run, shipped = tmp_path / "run", tmp_path / "shipped"
     config = tiny_config(sample_csv, run, epochs=3)
