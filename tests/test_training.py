@@ -320,6 +320,7 @@ def test_each_epoch_logs_its_speed_and_the_time_left(sample_csv, tmp_path, caplo
     messages = [record.getMessage() for record in caplog.records]
     assert any(message.startswith("vgg_wide: ") and "parameters" in message for message in messages)
     assert (tmp_path / "run" / "report.md").read_text().startswith("# Training report: vgg_wide\n")
+    assert json.loads((tmp_path / "run" / "metadata.json").read_text())["architecture"] == "vgg_wide"
     lines = [message for message in messages if "images/s" in message]
     assert lines[0].startswith("epoch 1/2:") and "to go" in lines[0]
     assert lines[1].startswith("epoch 2/2:") and "to go" not in lines[1]

@@ -302,6 +302,7 @@ def finish_run(config, model, dataset, precision="float32"):
     history = read_history(output)
     seconds = float(history["epoch_seconds"].sum()) if "epoch_seconds" in history else None
     metadata = {
+        "architecture": config.model,  # the name asked for (vgg_wide), not its Keras model's (vgg)
         "training": config.to_dict(),
         "data_sha256": artifacts.file_sha256(config.data),
         "epochs_trained": int(len(history)),
