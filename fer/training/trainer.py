@@ -1,9 +1,7 @@
 """Train a registered model on FER-2013, checkpointing every epoch so a run can resume.
 
-A run lives in one output directory: ``config.json`` (the settings, which ``--resume``
-reads back), ``checkpoints/`` (weights, optimizer state and epoch of the last finished epoch),
-``best.weights.h5`` (the best validation epoch so far) and ``history.csv``. When the epochs are
-done, :func:`finish_run` turns the best checkpoint into the model directory artifacts.
+A run lives in one output directory (its files: :mod:`fer.training.run_files`). When the epochs
+are done, :func:`finish_run` turns the best checkpoint into the model directory artifacts.
 """
 
 import dataclasses

@@ -5,7 +5,7 @@ import logging
 import pathlib
 
 from . import artifacts
-from .calibration import output_layer
+from .calibration import fold_temperature
 from .run_files import (BEST_WEIGHTS_FILE, CHECKPOINT_DIR, CHECKPOINT_STATE_FILE, CHECKPOINT_WEIGHTS_FILE,
                         HISTORY_FILE, read_history)
 
@@ -51,9 +51,7 @@ def restore_checkpoint(model, directory, output, labels, data, steps_per_epoch):
     if metadata.get("data_sha256") and metadata["data_sha256"] != artifacts.file_sha256(data):
         raise ValueError(f"--restore-from {directory}: {data} is not the data that trained it (sha256 differs)")
     initialise_from(model, directory, labels, option="--restore-from")
-    temperature = metadata.get("calibration", {}).get("temperature", 1.0)
-    layer = output_layer(model)
-    layer.set_weights([weight * temperature for weight in layer.get_weights()])
+    fold_temperature(model, 1 / metadata.get("calibration", {}).get("temperature", 1.0))  # unfolds it
     model.optimizer.build(model.trainable_variables)
     model.optimizer.iterations.assign(epoch * steps_per_epoch)
     (output / CHECKPOINT_DIR).mkdir(parents=True, exist_ok=True)
