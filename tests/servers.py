@@ -31,6 +31,10 @@ def stop(server):
     with the ``select()`` of its loop (``OSError: Bad file descriptor`` in that thread) and with
     workers waking the loop through its trigger. So its workers finish first, then the loop
     closes every socket itself, which ends it.
+
+    The closing is queued and the trigger pulled under the trigger's lock. ``pull_trigger``
+    queues first and writes after, so a loop already woken by a worker's last response could
+    run the closing in between, trigger included, and the write would then hit a closed pipe.
     """
     if not hasattr(server, "task_dispatcher"):
         server.close()
@@ -38,4 +42,7 @@ def stop(server):
     from waitress import wasyncore
 
     server.task_dispatcher.shutdown()
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    trigger = server.trigger
+    with trigger.lock:  # the loop runs queued work under this lock, so not before the write below
+        trigger.thunks.append(lambda: wasyncore.close_all(server._map))
+        trigger._physical_pull()

@@ -212,11 +212,12 @@ def test_jax_trains_in_time_limited_pieces_without_tensorflow(sample_csv, tmp_pa
                                      "--output", str(output))
     assert first.returncode == 0, first.stderr[-3000:]
     assert "time limit: stopping after epoch 1" in first.stderr
-    second = train_without_tensorflow("--resume", str(output))
+    second = train_without_tensorflow("--resume", str(output), "--precision", "bfloat16")  # e.g. another machine
     assert second.returncode == 0, second.stderr[-3000:]
     assert list(pd.read_csv(output / "history.csv")["epoch"]) == [0, 1]
     metadata = json.loads((output / "metadata.json").read_text())
     assert metadata["versions"]["backend"] == "jax" and metadata["epochs_trained"] == 2
+    assert metadata["precision"] == "bfloat16" and "training in bfloat16" in second.stderr
     loaded = load_model(output)  # weights saved under JAX load here, under TensorFlow
     faces = load_csv(sample_csv).test.images.astype("float32")
     scores = loaded.model.predict(faces, verbose=0)

@@ -32,10 +32,10 @@ def add_arguments(parser):
     parser.add_argument("--crop", type=int, metavar="PIXELS", help="the model looks at the centre PIXELS x PIXELS "
                         "of each 48 x 48 face; with --shift, training sees a random crop of each face "
                         "(e.g. --crop 40 --shift 0.1) [default: the architecture's own; vgg_wide: 40]")
-    parser.add_argument("--precision", default="auto", choices=PRECISIONS, help="arithmetic of training: auto "
+    parser.add_argument("--precision", choices=PRECISIONS, help="arithmetic of training: auto "
                         "picks bfloat16 on CPUs with AMX and on GPUs with bfloat16 units, times a few steps "
                         "each way on CPUs with AVX-512 bfloat16 only, else float32; the written model is "
-                        "float32 whatever trained")
+                        "float32 whatever trained [default: auto; a resumed run keeps what it used]")
     parser.add_argument("--epochs", type=int, help="epochs to train, counting those already done when "
                         "resuming [default: 60]")
     parser.add_argument("--batch-size", type=int, default=64, help="faces per training step")
@@ -43,10 +43,10 @@ def add_arguments(parser):
     parser.add_argument("--classes", help="comma-separated subset of emotions, e.g. happy,sad,surprise,neutral "
                         "[default: all seven]")
     parser.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last finished epoch, "
-                        "with the settings saved there (only --epochs may change)")
+                        "with the settings saved there (only --epochs and --precision may change, e.g. on another machine)")
     parser.add_argument("--restore-from", metavar="MODEL_DIR", help="with --resume DIR whose checkpoint was "
                         "lost: go on from the best epoch of MODEL_DIR, a model directory that run wrote, "
-                        "with its settings (--data and --epochs may change)")
+                        "with its settings (--data, --epochs and --precision may change)")
     parser.add_argument("--config", metavar="JSON", help="read settings from a JSON file (e.g. the tuner's "
                         "best.json); options given on the command line win")
     parser.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop at the last epoch that "
@@ -152,7 +152,7 @@ def config_from_args(args, parser):
 
 
 def resumed_config(args):
-    """The saved settings of the run in ``--resume DIR``, with a new ``--epochs`` if given.
+    """The saved settings of the run in ``--resume DIR``, with a new ``--epochs`` and ``--precision`` if given.
 
     With ``--restore-from MODEL_DIR`` they come from the model directory's ``metadata.json``
     instead (the run's own may be lost with its checkpoint), and ``--data`` may change.
@@ -177,6 +177,8 @@ def resumed_config(args):
         config.data = args.data
     if args.epochs is not None:
         config.epochs = args.epochs
+    if args.precision is not None:  # the weights stay float32 whatever computes, so a run may switch
+        config.precision = args.precision
     return config
 
 
