@@ -15,6 +15,7 @@ fi
 "$PYTHON" benchmarks/web_viewers.py --model "$MODEL"
 "$PYTHON" benchmarks/training_speed.py
 "$PYTHON" benchmarks/soak.py --model "$MODEL"
+"$PYTHON" benchmarks/archive_analysis.py --model "$MODEL"
 if [ -n "${DATA:-}" ]; then  # the FER-2013 CSV: DATA=fer2013.csv.gz bash benchmarks/run_all.sh
   "$PYTHON" benchmarks/peer_accuracy.py --data "$DATA"
   "$PYTHON" benchmarks/export_formats.py --model "$MODEL" --data "$DATA"
