@@ -220,8 +220,22 @@ def read_part(response):
     return int(headers.get("x-frame-number", 0))
 
 
+def wait_for_no_viewers(server, timeout=READ_TIMEOUT):
+    """Wait until the server has let go of every stream of the round before; raises ``TimeoutError``.
+
+    A viewer that hangs up is released when the server next writes to it (one frame later), so a
+    round started at once could find the last round's streams still counted against ``--max-viewers``.
+    """
+    deadline = time.monotonic() + timeout
+    while (open_streams := server.health()["source"]["viewers"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if open_streams:
+        raise TimeoutError(f"the server still counts {open_streams} open stream(s) {timeout} s after the round before")
+
+
 def measure_round(server, viewers, seconds):
     """``viewers`` concurrent viewers for ``seconds``: their frames/s, the source's, the server's CPU."""
+    wait_for_no_viewers(server)
     tallies = [{} for _ in range(viewers)]
     start = threading.Event()
     threads = [threading.Thread(target=watch_stream, args=(server, seconds, tally, start), daemon=True)
