@@ -43,7 +43,7 @@ def add_arguments(parser):
     parser.add_argument("--classes", help="comma-separated subset of emotions, e.g. happy,sad,surprise,neutral "
                         "[default: all seven]")
     parser.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last finished epoch, "
-                        "with the settings saved there (only --epochs and --precision may change, e.g. on another machine)")
+                        "with the settings saved there (only --epochs and --precision may change)")
     parser.add_argument("--restore-from", metavar="MODEL_DIR", help="with --resume DIR whose checkpoint was "
                         "lost: go on from the best epoch of MODEL_DIR, a model directory that run wrote, "
                         "with its settings (--data, --epochs and --precision may change)")
