@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run every benchmark, then render benchmarks/results/README.md. Takes about 12 minutes on 2 cores.
+# Run every benchmark, then render benchmarks/results/README.md. Takes about 20 minutes on 2 cores (more with DATA set).
 # Run it on a quiet machine: anything else using the CPU lowers every figure.
 # Usage: [DATA=fer2013.csv.gz] bash benchmarks/run_all.sh [MODEL_DIR]   (default: models/default; PYTHON=... picks the interpreter)
 set -euo pipefail
