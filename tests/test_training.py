@@ -101,7 +101,22 @@ def test_a_run_started_from_a_model_resumes_without_it(tiny_model_dir, sample_cs
     shutil.rmtree(start)  # the checkpoint holds the weights now
     train(config, resume=True)
     assert list(pd.read_csv(tmp_path / "run" / "history.csv")["epoch"]) == [0, 1]
-    assert json.loads((tmp_path / "run" / "metadata.json").read_text())["initialised_from"] == {"directory": str(start)}
+    started = json.loads((tmp_path / "run" / "metadata.json").read_text())["initialised_from"]
+    assert started["directory"] == str(start) and started["epochs_trained"] == 1  # as it was at the start
+
+
+def test_a_rebuilt_run_keeps_its_start_when_its_model_is_shipped_where_it_started(tiny_model_dir, sample_csv,
+                                                                                  tmp_path):
+    start, run = shutil.copytree(tiny_model_dir, tmp_path / "default"), tmp_path / "run"
+    config = tiny_config(sample_csv, run, init_from=str(start), epochs=3)
+    train(config, time_limit=0.01)
+    shutil.rmtree(start)
+    shutil.copytree(run, start)  # epoch 1 of the run is shipped over the model it started from...
+    shutil.rmtree(run)  # ...then the run's folder is lost and rebuilt from it
+    train(config, resume=True, restore_from=start, time_limit=0.01)
+    started = json.loads((run / "metadata.json").read_text())["initialised_from"]
+    assert started["directory"] == str(start) and started["epochs_trained"] == 1
+    assert "initialised_from" not in started  # the tiny model's record, not that of the shipped epoch 1
 
 
 @pytest.mark.parametrize("model, options, labels, reason", [

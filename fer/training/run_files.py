@@ -2,7 +2,8 @@
 
 ``config.json`` holds the settings (``--resume`` reads them back), ``checkpoints/`` the weights,
 optimizer state and epoch of the last finished epoch (Keras's ``BackupAndRestore`` files),
-``best.weights.h5`` the best validation epoch so far and ``history.csv`` one row per epoch.
+``best.weights.h5`` the best validation epoch so far, ``history.csv`` one row per epoch and
+``start.json`` what the run's first weights came from (``--init-from``), as it stood then.
 """
 
 import pathlib
@@ -15,6 +16,7 @@ BEST_WEIGHTS_FILE = "best.weights.h5"
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_WEIGHTS_FILE = "latest.weights.h5"  # in CHECKPOINT_DIR, named by BackupAndRestore
 CHECKPOINT_STATE_FILE = "training_metadata.json"  # in CHECKPOINT_DIR: {"epoch": epochs done, "batch": 0}
+START_FILE = "start.json"
 
 
 def read_history(output):

@@ -25,7 +25,8 @@ from .data import load_dataset
 from .devices import distribution_strategy, replica_count, strategy_scope
 from .models import DEFAULT_MODEL, build_model
 from .precision import dtype_policy, processor_name, resolve_precision
-from .run_files import BEST_WEIGHTS_FILE, CHECKPOINT_DIR, CONFIG_FILE, HISTORY_FILE, read_history  # noqa: F401 (re-exported)
+from .run_files import (BEST_WEIGHTS_FILE, CHECKPOINT_DIR, CONFIG_FILE, HISTORY_FILE,  # noqa: F401 (re-exported)
+                        START_FILE, read_history)
 from .warm_start import initialise_from, restore_checkpoint  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
@@ -232,6 +233,8 @@ def train(config, resume=False, dataset=None, time_limit=None, restore_from=None
             restore_checkpoint(model, restore_from, output, dataset.labels, config.data, steps_per_epoch)
         output.mkdir(parents=True, exist_ok=True)  # only now: a run that fails on its input leaves nothing behind
         artifacts.write_json(output / CONFIG_FILE, config.to_dict())
+        if not checkpointed:
+            record_start(output, config.init_from, restore_from)
         fit_model(config, model, dataset,
                   _callbacks(config, output, resume or bool(restore_from), len(dataset.train), time_limit),
                   verbose=1 if sys.stdout.isatty() else 2)
@@ -288,6 +291,18 @@ def starting_point(directory):
     return {"directory": str(directory), **{key: before[key] for key in kept if key in before}}
 
 
+def record_start(output, init_from, restore_from=None):
+    """Write ``start.json``: where a starting run's weights came from, read now, for the model's
+    metadata at the end; ``init_from`` may hold another model by then. A run rebuilt from its
+    model directory (``restore_from``) keeps the start that directory recorded."""
+    if restore_from:
+        start = artifacts.read_json(pathlib.Path(restore_from) / artifacts.METADATA_FILE).get("initialised_from")
+    else:
+        start = starting_point(init_from) if init_from else None
+    if start:
+        artifacts.write_json(pathlib.Path(output) / START_FILE, start)
+
+
 def finish_run(config, model, dataset, precision="float32"):
     """Load the best validation checkpoint and write model (float32), metrics, plots and report."""
     from .reporting import write_report  # plots pull in matplotlib: only when a run ends
@@ -311,7 +326,10 @@ def finish_run(config, model, dataset, precision="float32"):
         "processor": processor_name(),
         "test_is_validation": dataset.test_is_validation,
     }
-    if config.init_from:
+    start_file = output / START_FILE
+    if start_file.is_file():
+        metadata["initialised_from"] = artifacts.read_json(start_file)
+    elif config.init_from:  # a run begun before runs recorded their start
         metadata["initialised_from"] = starting_point(config.init_from)
     if calibrated:
         metadata["calibration"] = calibration.brief(calibrated)
