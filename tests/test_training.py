@@ -288,6 +288,8 @@ def run_train_cli(*args):
     (["--resume", "nowhere"], "nowhere: no config.json"),
     (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--epochs", "0", "--output", "{tmp}/run"],
      "--epochs must be 1 or more, not 0"),
+    (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--average-last", "-1", "--output", "{tmp}/run"],
+     "--average-last must be 0 (off) or more"),
     (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--widths", "64,x", "--output", "{tmp}/run"],
      "expected whole numbers"),
     (["--data", "tests/fixtures/fer2013_sample.csv.gz", "--init-from", "nowhere", "--output", "{tmp}/run"],

@@ -43,7 +43,8 @@ def add_arguments(parser):
     parser.add_argument("--classes", help="comma-separated subset of emotions, e.g. happy,sad,surprise,neutral "
                         "[default: all seven]")
     parser.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last finished epoch, "
-                        "with the settings saved there (only --epochs and --precision may change)")
+                        "with the settings saved there (only --epochs, --precision and --average-last may "
+                        "change); a finished run is only written again")
     parser.add_argument("--restore-from", metavar="MODEL_DIR", help="with --resume DIR whose checkpoint was "
                         "lost: go on from the best epoch of MODEL_DIR, a model directory that run wrote, "
                         "with its settings (--data, --epochs and --precision may change)")
@@ -52,6 +53,9 @@ def add_arguments(parser):
     parser.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop at the last epoch that "
                         "ends within SECONDS of training (checkpoint kept; --resume goes on), e.g. on a GPU "
                         "rented by the minute")
+    parser.add_argument("--average-last", type=int, metavar="N", help="keep the weights of the last N epochs "
+                        "(in DIR/epochs/) and end with their average, its BatchNorm statistics measured again, "
+                        "where it beats the best epoch on the validation faces [default: 0, off]")
     parser.add_argument("--skip-bad-rows", action="store_true", help="leave out bad CSV rows or unreadable "
                         "images (counted in the log) instead of stopping")
     optimiser = parser.add_argument_group("optimisation")
@@ -179,6 +183,8 @@ def resumed_config(args):
         config.epochs = args.epochs
     if args.precision is not None:  # the weights stay float32 whatever computes, so a run may switch
         config.precision = args.precision
+    if args.average_last is not None:
+        config.average_last = args.average_last
     return config
 
 
@@ -191,6 +197,8 @@ def run(args):
         parser.error("--restore-from needs --resume DIR: the run directory to rebuild")
     if args.time_limit is not None and (args.folds is not None or args.tune):
         parser.error("--time-limit applies to one training run, not to --folds or --tune")
+    if args.average_last is not None and args.average_last < 0:
+        parser.error("--average-last must be 0 (off) or more")
     if args.epochs is not None and args.epochs < 1:
         parser.error(f"--epochs must be 1 or more, not {args.epochs}")
     config = resumed_config(args) if args.resume else config_from_args(args, parser)

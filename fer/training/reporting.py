@@ -110,7 +110,7 @@ def write_report(directory, model, dataset, history, metadata, calibrated=None):
         f"Data `{settings['data']}` (sha256 `{metadata['data_sha256'][:16]}…`); classes "
         f"{', '.join(dataset.labels)}; {model.count_params():,} parameters; "
         f"{plural(metadata['epochs_trained'], 'epoch')}, best validation epoch {metadata['best_epoch']}."
-        + _start_note(metadata.get("initialised_from")),
+        + _start_note(metadata.get("initialised_from")) + _average_note(metadata.get("averaged")),
         _speed_note(metadata),
         _test_note(dataset),
         "",
@@ -203,6 +203,18 @@ def _speed_note(metadata):
         return ""
     return (f"Trained in {metadata.get('precision', 'float32')} on {metadata.get('processor', 'an unnamed CPU')} at "
             f"{metadata['train_images_per_second']:.0f} images/s.")
+
+
+def _average_note(averaged):
+    """A sentence on the weights averaged over the last epochs (``--average-last``), or nothing."""
+    if not averaged:
+        return ""
+    first, last = averaged["epochs"]
+    figures = (f"{averaged['validation_accuracy']:.4f} against {averaged['best_epoch_validation_accuracy']:.4f} "
+               "for the best epoch on the validation faces")
+    if averaged["kept"]:
+        return f" The weights are the average of epochs {first}-{last} ({figures})."
+    return f" The average of epochs {first}-{last} was not kept ({figures})."
 
 
 def _start_note(start):

@@ -20,6 +20,7 @@ from ..deployment.bundle import bundle_litert
 from ..preprocessing import FACE_SIZE
 from . import artifacts, calibration
 from .augment import AugmentConfig, training_batches
+from .averaging import KeepEpochWeights, keep_better_average, kept_epochs
 from .callbacks import EpochSeeds, EpochTimer, TimeLimit, ValidationScores
 from .data import load_dataset
 from .devices import distribution_strategy, replica_count, strategy_scope
@@ -57,6 +58,7 @@ class TrainConfig:
     label_smoothing: float = 0.1
     class_weights: str = "none"
     patience: int = 0
+    average_last: int = 0
     seed: int = 0
     skip_bad_rows: bool = False
     weights: str = None
@@ -136,6 +138,8 @@ def _callbacks(config, output, resuming, train_size, time_limit=None):
                                                        patience=config.patience))
     if time_limit:
         callbacks.append(TimeLimit(time_limit))
+    if config.average_last:
+        callbacks.append(KeepEpochWeights(output, config.epochs - config.average_last + 1))
     if config.schedule == "plateau":
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy", mode="max",
                                                            factor=config.plateau_factor,
@@ -311,8 +315,9 @@ def finish_run(config, model, dataset, precision="float32"):
     if (output / BEST_WEIGHTS_FILE).is_file():
         model.load_weights(output / BEST_WEIGHTS_FILE)
     model = float32_twin(config, model, dataset)
-    calibrated = calibrate_run(model, dataset)
     history = read_history(output)
+    model, averaged = average_last_epochs(config, model, dataset, len(history))
+    calibrated = calibrate_run(model, dataset)
     seconds = float(history["epoch_seconds"].sum()) if "epoch_seconds" in history else None
     metadata = {
         "architecture": config.model,  # the name asked for (vgg_wide), not its Keras model's (vgg)
@@ -331,12 +336,30 @@ def finish_run(config, model, dataset, precision="float32"):
         metadata["initialised_from"] = artifacts.read_json(start_file)
     elif config.init_from:  # a run begun before runs recorded their start
         metadata["initialised_from"] = starting_point(config.init_from)
+    if averaged:
+        metadata["averaged"] = averaged
     if calibrated:
         metadata["calibration"] = calibration.brief(calibrated)
     artifacts.save_model_dir(model, output, dataset.labels, metadata)
     bundle_litert(model, output)
     write_report(output, model, dataset, history, metadata, calibrated)
     return output
+
+
+def average_last_epochs(config, model, dataset, epochs_done):
+    """With ``average_last``: the mean of the kept epochs' weights if it beats ``model`` (the best
+    epoch, float32) on the validation faces, and its record; else ``model`` (and the record)."""
+    if not config.average_last:
+        return model, None
+    files = kept_epochs(config.output, epochs_done, config.average_last)
+    if len(files) < 2 or not len(dataset.validation):
+        log.info("weight averaging: %d of the last %d epochs kept, and %d validation faces; the best epoch "
+                 "stays", len(files), config.average_last, len(dataset.validation))
+        return model, None
+    batches = training_batches(dataset.train.images, dataset.train.labels, len(dataset.labels), config.batch_size,
+                               config.augment, shuffle=True, seed=config.seed)
+    return keep_better_average(model, _build(config, dataset, "float32"), files,
+                               (batches[index] for index in range(len(batches))), dataset.validation)
 
 
 def calibrate_run(model, dataset):

@@ -48,6 +48,9 @@ def restore_checkpoint(model, directory, output, labels, data, steps_per_epoch):
     if not epoch or len(history) < epoch:
         raise ValueError(f"--restore-from {directory}: no {HISTORY_FILE} and best epoch to go on from; "
                          "only a model directory written by train.py has them")
+    if metadata.get("averaged", {}).get("kept"):
+        raise ValueError(f"--restore-from {directory}: it holds weights averaged over several epochs, not the "
+                         "state of one epoch to go on from")
     if metadata.get("data_sha256") and metadata["data_sha256"] != artifacts.file_sha256(data):
         raise ValueError(f"--restore-from {directory}: {data} is not the data that trained it (sha256 differs)")
     initialise_from(model, directory, labels, option="--restore-from")
