@@ -12,6 +12,7 @@ import pathlib
 import keras
 import numpy as np
 
+from .evaluation import predict_scores
 from .run_files import epoch_weights_path
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def refresh_batch_norm(model, batches):
 
 def validation_accuracy(model, validation, batch_size=256):
     """Single-pass accuracy of ``model`` on ``validation`` (a split with ``images`` and ``labels``)."""
-    scores = model.predict(validation.images.astype(np.float32), batch_size=batch_size, verbose=0)
+    scores = predict_scores(model, validation.images, batch_size=batch_size)
     return float(np.mean(scores.argmax(axis=1) == validation.labels))
 
 
