@@ -12,7 +12,7 @@ import pathlib
 import keras
 import numpy as np
 
-from .evaluation import predict_scores
+from .evaluation import accuracy
 from .run_files import epoch_weights_path
 
 log = logging.getLogger(__name__)
@@ -80,12 +80,6 @@ def refresh_batch_norm(model, batches):
     return len(layers)
 
 
-def validation_accuracy(model, validation, batch_size=256):
-    """Single-pass accuracy of ``model`` on ``validation`` (a split with ``images`` and ``labels``)."""
-    scores = predict_scores(model, validation.images, batch_size=batch_size)
-    return float(np.mean(scores.argmax(axis=1) == validation.labels))
-
-
 def keep_better_average(model, average, files, batches, validation):
     """Average ``files`` into the model ``average`` (built like ``model``, float32), refresh its
     BatchNorm figures over ``batches`` and return (the model to keep, a record for the metadata).
@@ -95,7 +89,8 @@ def keep_better_average(model, average, files, batches, validation):
     """
     average_weights(average, list(files.values()))
     refresh_batch_norm(average, batches)
-    scores = {"average": validation_accuracy(average, validation), "best epoch": validation_accuracy(model, validation)}
+    scores = {"average": accuracy(average, validation.images, validation.labels),
+              "best epoch": accuracy(model, validation.images, validation.labels)}
     kept = scores["average"] >= scores["best epoch"]
     record = {"epochs": [min(files), max(files)], "files": len(files), "validation_accuracy": scores["average"],
               "best_epoch_validation_accuracy": scores["best epoch"], "kept": kept}

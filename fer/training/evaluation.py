@@ -62,6 +62,12 @@ def predict_scores(model, images, batch_size=256, tta="none"):
     return sum(model.predict(view, batch_size=batch_size, verbose=0) for view in views) / len(views)
 
 
+def accuracy(model, images, labels, batch_size=256):
+    """Single-pass share of raw 0-255 ``images`` whose top score is their label."""
+    scores = predict_scores(model, images, batch_size=batch_size)
+    return float(np.mean(scores.argmax(axis=1) == np.asarray(labels)))
+
+
 def classification_metrics(true_labels, predicted_labels, label_names):
     """Accuracy first, then macro-F1, per-class precision/recall/F1/support and the confusion matrix."""
     indices = list(range(len(label_names)))

@@ -8,7 +8,7 @@ from elsewhere.
 import cv2
 import numpy as np
 
-from .evaluation import predict_scores
+from .evaluation import accuracy
 
 TURNS = (15, 30)
 """Degrees each way that the test faces are turned to measure the model's tolerance."""
@@ -27,13 +27,12 @@ def turned(images, degrees):
 def turn_accuracy(model, split, batch_size=256):
     """``{0: accuracy, 15: ..., 30: ...}``: single-pass accuracy on the faces upright and turned
     each way (the mean of both directions)."""
-    def accuracy(images):
-        scores = predict_scores(model, images, batch_size=batch_size)
-        return float(np.mean(scores.argmax(axis=1) == split.labels))
+    def score(images):
+        return accuracy(model, images, split.labels, batch_size=batch_size)
 
-    figures = {0: accuracy(split.images)}
+    figures = {0: score(split.images)}
     for degrees in TURNS:
-        figures[degrees] = (accuracy(turned(split.images, degrees)) + accuracy(turned(split.images, -degrees))) / 2
+        figures[degrees] = (score(turned(split.images, degrees)) + score(turned(split.images, -degrees))) / 2
     return figures
 
 
